@@ -1,0 +1,1 @@
+"""Edge worker: RTSP cameras -> detector -> temporal confirmation -> durable MQTT alerts."""

@@ -1,0 +1,1 @@
+"""Offline, reproducible training of the smoke/fire detector (needs the ``train`` extra)."""

@@ -1,0 +1,127 @@
+"""Build the one training dataset from the shared sets, as the recipe says.
+
+Inputs are Ultralytics YOLO folders (``images/<split>``, ``labels/<split>``, class 0 smoke,
+1 fire). The output is a prepared copy under the run folder with one generated ``data.yaml``:
+banner rows blanked on lookout frames, the fire set filtered and the negatives sampled.
+"""
+
+from __future__ import annotations
+
+import random
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+import yaml
+
+from vigifeu.training.recipe import DataPolicy
+
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp")
+CLASS_NAMES = {0: "smoke", 1: "fire"}
+
+
+@dataclass(frozen=True, slots=True)
+class LabelledImage:
+    image: Path
+    label_lines: tuple[str, ...]
+
+    @property
+    def classes(self) -> set[int]:
+        return {int(line.split()[0]) for line in self.label_lines}
+
+
+def list_split(dataset: Path, split: str) -> list[LabelledImage]:
+    """Images of one split with their label lines (an absent label file is a negative)."""
+    items = []
+    for image in sorted((dataset / "images" / split).iterdir()):
+        if image.suffix.lower() not in IMAGE_SUFFIXES:
+            continue
+        label = dataset / "labels" / split / (image.stem + ".txt")
+        lines = label.read_text().split("\n") if label.exists() else []
+        items.append(LabelledImage(image, tuple(line for line in lines if line.strip())))
+    return items
+
+
+def blank_banner(image: np.ndarray, height_fraction: float) -> np.ndarray:
+    """Replace the top rows (camera text overlay) with the first clean row, smoothed."""
+    rows = round(image.shape[0] * height_fraction)
+    if rows == 0:
+        return image
+    out = image.copy()
+    source_row = out[min(rows + 1, out.shape[0] - 1) : min(rows + 2, out.shape[0])]
+    out[:rows] = cv2.blur(np.repeat(source_row, rows, axis=0), (15, 1))
+    return out
+
+
+def _write(item: LabelledImage, out_images: Path, out_labels: Path, banner_fraction: float) -> None:
+    target = out_images / item.image.name
+    if banner_fraction > 0:
+        image = cv2.imread(str(item.image), cv2.IMREAD_COLOR)
+        if image is None:
+            raise ValueError(f"{item.image}: not a readable image")
+        cv2.imwrite(
+            str(target.with_suffix(".jpg")),
+            blank_banner(image, banner_fraction),
+            [cv2.IMWRITE_JPEG_QUALITY, 95],
+        )
+    else:
+        shutil.copyfile(item.image, target)
+    (out_labels / (item.image.stem + ".txt")).write_text(
+        "\n".join(item.label_lines) + ("\n" if item.label_lines else "")
+    )
+
+
+def select_extra(
+    items: list[LabelledImage], policy: DataPolicy, rng: random.Random, negatives_wanted: int | None
+) -> list[LabelledImage]:
+    """Fire-set images: keep positives (with a smoke box if the policy says so), sample negatives."""
+    positives = [item for item in items if item.label_lines]
+    if policy.extra_require_smoke_box:
+        positives = [item for item in positives if 0 in item.classes]
+    negatives = [item for item in items if not item.label_lines]
+    if negatives_wanted is not None and negatives_wanted < len(negatives):
+        negatives = rng.sample(negatives, negatives_wanted)
+    return positives + negatives
+
+
+def prepare_dataset(
+    lookout: Path, extra: Path | None, policy: DataPolicy, seed: int, out: Path
+) -> Path:
+    """Write the combined dataset into ``out`` and return its ``data.yaml``.
+
+    ``lookout`` frames (HPWREN-style, with a banner) are used whole; ``extra`` (fire set and sky
+    negatives) is filtered for training and kept whole for validation, so fire AP is measured on
+    every labelled fire image.
+    """
+    rng = random.Random(seed)
+    counts: dict[str, int] = {}
+    for split in ("train", "val"):
+        out_images, out_labels = out / "images" / split, out / "labels" / split
+        out_images.mkdir(parents=True, exist_ok=True)
+        out_labels.mkdir(parents=True, exist_ok=True)
+        chosen = [(item, policy.banner_height_fraction) for item in list_split(lookout, split)]
+        if extra is not None:
+            extra_items = list_split(extra, split)
+            if split == "train":
+                extra_items = select_extra(extra_items, policy, rng, policy.extra_negatives_train)
+            chosen += [(item, 0.0) for item in extra_items]
+        for item, banner in chosen:
+            _write(item, out_images, out_labels, banner)
+        counts[split] = len(chosen)
+    data_yaml = out / "data.yaml"
+    data_yaml.write_text(
+        yaml.safe_dump(
+            {
+                "path": str(out.resolve()),
+                "train": "images/train",
+                "val": "images/val",
+                "nc": len(CLASS_NAMES),
+                "names": CLASS_NAMES,
+                "counts": counts,
+            },
+            sort_keys=False,
+        )
+    )
+    return data_yaml

@@ -1,0 +1,59 @@
+"""The training recipe file (``models/recipes/*.yaml``), validated before anything runs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Augmentation(_Strict):
+    fliplr: float = Field(ge=0, le=1)
+    flipud: float = Field(ge=0, le=1)
+    degrees: float = Field(ge=0, le=45)
+    translate: float = Field(ge=0, le=0.9)
+    scale: float = Field(ge=0, le=0.9)
+    hsv_h: float = Field(ge=0, le=1)
+    hsv_s: float = Field(ge=0, le=1)
+    hsv_v: float = Field(ge=0, le=1)
+    mosaic: float = Field(ge=0, le=1)
+    mixup: float = Field(ge=0, le=1)
+
+
+class DataPolicy(_Strict):
+    extra_negatives_train: int = Field(ge=0)
+    extra_require_smoke_box: bool
+    banner_height_fraction: float = Field(ge=0, le=0.2)
+
+
+class Recipe(_Strict):
+    name: str
+    architecture: str
+    init: Literal["coco-yolov5n", "scratch"]
+    seed: int
+    image_size: int = Field(ge=64, le=2048, multiple_of=32)
+    epochs: int = Field(ge=1)
+    batch: int = Field(ge=1)
+    nominal_batch: int = Field(ge=1)
+    optimizer: Literal["AdamW", "SGD", "Adam"]
+    lr0: float = Field(gt=0)
+    lrf: float = Field(gt=0, le=1)
+    warmup_epochs: float = Field(ge=0)
+    patience: int = Field(ge=1)
+    close_mosaic: int = Field(ge=0)
+    augment: Augmentation
+    data: DataPolicy
+
+
+def load_recipe(path: Path) -> Recipe:
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        return Recipe.model_validate(raw)
+    except (OSError, yaml.YAMLError, ValidationError) as error:
+        raise ValueError(f"{path}: invalid training recipe: {error}") from error

@@ -1,0 +1,160 @@
+"""``vigifeu train``: prepare data, transfer COCO weights, train with ultralytics, offline.
+
+A run folder holds everything: ``data/`` (the prepared dataset), ``init.pt`` (the transferred
+start point), ``train/`` (ultralytics' output: weights/last.pt, best.pt, results.csv, curves) and
+``run.json`` (the recipe, the inputs and the transfer report). Re-running with ``--resume``
+continues from ``train/weights/last.pt``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+from vigifeu.training.hermetic import make_ultralytics_hermetic
+from vigifeu.training.recipe import Recipe, load_recipe
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_COCO_CHECKPOINT = Path("../shared/weights/yolov5n_coco/yolov5n.pt")
+
+
+def build_init_checkpoint(recipe: Recipe, coco_checkpoint: Path, out: Path) -> dict[str, Any]:
+    """Write an ultralytics checkpoint of the recipe's architecture, COCO tensors transferred."""
+    import torch
+    from ultralytics.nn.tasks import DetectionModel
+
+    from vigifeu.training.coco_transfer import load_yolov5_state_dict, transfer_into
+
+    torch.manual_seed(recipe.seed)
+    model = DetectionModel(recipe.architecture, nc=2, verbose=False)
+    model.names = {0: "smoke", 1: "fire"}
+    report: dict[str, Any] = {"init": recipe.init}
+    if recipe.init == "coco-yolov5n":
+        transfer = transfer_into(
+            model, load_yolov5_state_dict(coco_checkpoint), recipe.architecture
+        )
+        logger.info("COCO transfer: %s", transfer)
+        report.update(
+            transferred=transfer.transferred,
+            target_tensors=transfer.target_tensors,
+            source_tensors=transfer.source_tensors,
+        )
+    torch.save({"model": model, "train_args": {}, "date": None, "version": "vigifeu-init"}, out)
+    return report
+
+
+def _train_arguments(
+    recipe: Recipe, data_yaml: Path, run_dir: Path, device: str, workers: int
+) -> dict[str, Any]:
+    return {
+        "data": str(data_yaml),
+        "epochs": recipe.epochs,
+        "imgsz": recipe.image_size,
+        "batch": recipe.batch,
+        "nbs": recipe.nominal_batch,
+        "optimizer": recipe.optimizer,
+        "lr0": recipe.lr0,
+        "lrf": recipe.lrf,
+        "warmup_epochs": recipe.warmup_epochs,
+        "patience": recipe.patience,
+        "close_mosaic": recipe.close_mosaic,
+        "seed": recipe.seed,
+        "deterministic": True,
+        "device": device,
+        "workers": workers,
+        "project": str(run_dir.resolve()),
+        "name": "train",
+        "exist_ok": True,
+        "save_period": 1,
+        "amp": device != "cpu",
+        "plots": True,
+        "val": True,
+        **recipe.augment.model_dump(),
+    }
+
+
+def train(
+    recipe_path: Path,
+    lookout: Path,
+    extra: Path | None,
+    run_dir: Path,
+    device: str,
+    coco_checkpoint: Path,
+    resume: bool,
+    workers: int = 0,
+    epochs: int | None = None,
+) -> Path:
+    """Run (or resume) the recipe; returns the path of the best checkpoint."""
+    recipe = load_recipe(recipe_path)
+    if epochs is not None:
+        recipe = recipe.model_copy(update={"epochs": epochs})
+    run_dir.mkdir(parents=True, exist_ok=True)
+    make_ultralytics_hermetic(run_dir / "ultralytics_config")
+    from ultralytics import YOLO
+
+    last = run_dir / "train" / "weights" / "last.pt"
+    if resume and last.exists():
+        logger.info("resuming from %s", last)
+        YOLO(str(last)).train(resume=True)
+    else:
+        from vigifeu.training.data import prepare_dataset
+
+        data_yaml = prepare_dataset(lookout, extra, recipe.data, recipe.seed, run_dir / "data")
+        init = run_dir / "init.pt"
+        transfer = build_init_checkpoint(recipe, coco_checkpoint, init)
+        (run_dir / "run.json").write_text(
+            json.dumps(
+                {
+                    "recipe": recipe.model_dump(),
+                    "recipe_file": str(recipe_path),
+                    "lookout": str(lookout),
+                    "extra": str(extra) if extra else None,
+                    "device": device,
+                    "transfer": transfer,
+                },
+                indent=2,
+            )
+        )
+        YOLO(str(init)).train(**_train_arguments(recipe, data_yaml, run_dir, device, workers))
+    best = run_dir / "train" / "weights" / "best.pt"
+    return best if best.exists() else last
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--recipe", type=Path, default=Path("models/recipes/smoke-fire-v1.yaml"))
+    parser.add_argument(
+        "--lookout",
+        type=Path,
+        required=True,
+        help="YOLO dataset of lookout frames, e.g. ../shared/datasets/wildfire_smoke_hpwren",
+    )
+    parser.add_argument(
+        "--extra",
+        type=Path,
+        default=None,
+        help="YOLO dataset of fire images and hard negatives (optional)",
+    )
+    parser.add_argument("--run-dir", type=Path, default=Path("runs/train/smoke-fire-v1"))
+    parser.add_argument("--device", default="cpu", help="cpu, or a CUDA index such as 0")
+    parser.add_argument("--coco-checkpoint", type=Path, default=DEFAULT_COCO_CHECKPOINT)
+    parser.add_argument("--epochs", type=int, default=None, help="override the recipe (tests)")
+    parser.add_argument("--resume", action="store_true", help="continue from the run's last.pt")
+
+
+def run(args: argparse.Namespace) -> int:
+    best = train(
+        args.recipe,
+        args.lookout,
+        args.extra,
+        args.run_dir,
+        args.device,
+        args.coco_checkpoint,
+        args.resume,
+        epochs=args.epochs,
+    )
+    print(f"best checkpoint: {best}")  # noqa: T201 - command output
+    return 0
