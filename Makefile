@@ -31,6 +31,7 @@ runtime: $(VENV)/.runtime-installed
 install: $(VENV)/.full-installed
 
 demo: runtime
+	deploy/install-system-deps.sh
 	$(BIN)/vigifeu demo
 
 test: install
