@@ -1,0 +1,230 @@
+"""The production detector: one onnxruntime session, batched letterbox -> inference -> decode.
+
+Frames of several cameras that are ready together go through one ``session.run`` when the model's
+batch dimension allows it; a static batch-1 model (the usual export, measured faster than a
+dynamic one at 640 in research/toolchain.md) runs them one after the other.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+import onnxruntime as ort
+from onnxruntime.capi import onnxruntime_pybind11_state as ort_state
+
+from contracts import ModelInfo
+from edge.config import Detector as DetectorConfig
+from edge.detect import DetectorInputError, check_frame
+from edge.detect.postprocess import (
+    Candidates,
+    decode_candidates,
+    nms,
+    to_detections,
+)
+from edge.detect.preprocess import Image, letterbox_batch
+from edge.detect.registry import RegistryError, resolve_model
+from edge.messages import CLASS_BY_INDEX, Frame, FrameDetections, StageTimings
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["DetectorInputError", "DetectorLoadError", "OnnxDetector", "open_detector"]
+
+_ORT_ERRORS = (
+    ort_state.Fail,
+    ort_state.InvalidArgument,
+    ort_state.InvalidGraph,
+    ort_state.InvalidProtobuf,
+    ort_state.NoSuchFile,
+    ort_state.NotImplemented,
+    ort_state.RuntimeException,
+)
+# A dynamic-batch model gets at most this many images per run: bounds the input tensor
+# (8 x 3 x 640 x 640 float32 = 39 MB) while keeping most of the batching gain.
+MAX_DYNAMIC_BATCH = 8
+# Tiles are 60% of the frame side, so neighbours overlap by 20% of it: a plume cut by one tile
+# edge is whole in the other tile or in the full-frame pass.
+TILE_FRACTION = 0.6
+
+
+class DetectorLoadError(RegistryError):
+    """The model file cannot be loaded or does not have the detector signature."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Job:
+    """One image to run: a whole frame or one of its tiles, placed at an offset in the frame."""
+
+    frame_index: int
+    image: Image
+    offset_x_px: int
+    offset_y_px: int
+
+
+def _tiles(frame_index: int, image: Image) -> list[_Job]:
+    height, width = image.shape[:2]
+    tile_w, tile_h = round(width * TILE_FRACTION), round(height * TILE_FRACTION)
+    return [
+        _Job(frame_index, image[y : y + tile_h, x : x + tile_w], x, y)
+        for y in (0, height - tile_h)
+        for x in (0, width - tile_w)
+    ]
+
+
+class OnnxDetector:
+    """Smoke/fire detector on an ultralytics-style ONNX export (input (B, 3, S, S) RGB 0..1)."""
+
+    def __init__(
+        self,
+        model_path: Path,
+        *,
+        model_info: ModelInfo,
+        threads: int = 2,
+        score_floor: float = 0.1,
+        iou_threshold: float = 0.45,
+        tiles: int = 1,
+    ) -> None:
+        if tiles not in (1, 2):
+            raise ValueError(f"tiles must be 1 or 2, not {tiles}")
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        try:
+            self._session = ort.InferenceSession(
+                str(model_path), options, providers=["CPUExecutionProvider"]
+            )
+        except _ORT_ERRORS as error:
+            raise DetectorLoadError(f"{model_path}: cannot load the ONNX model: {error}") from None
+        model_input = self._session.get_inputs()[0]
+        shape = list(model_input.shape)
+        if (
+            len(shape) != 4
+            or shape[1] != 3
+            or not isinstance(shape[2], int)
+            or shape[2] != shape[3]
+        ):
+            raise DetectorLoadError(
+                f"{model_path}: input {model_input.name!r} must be (B, 3, S, S), got {shape}"
+            )
+        classes = self._session.get_outputs()[0].shape[1]
+        if isinstance(classes, int) and not 1 <= classes - 4 <= len(CLASS_BY_INDEX):
+            raise DetectorLoadError(
+                f"{model_path}: output must be (B, 4 + classes, N) with 1..{len(CLASS_BY_INDEX)} "
+                f"classes, got {self._session.get_outputs()[0].shape}"
+            )
+        self._input_name: str = model_input.name
+        self.input_size: int = shape[2]
+        # An int batch dim is static (pad to it); a name or None is dynamic.
+        self._static_batch = shape[0] if isinstance(shape[0], int) else None
+        self._model_info = model_info
+        self._score_floor = score_floor
+        self._iou_threshold = iou_threshold
+        self._tiles = tiles
+        self._warm_up()
+        logger.info(
+            "loaded %s %s: input %d, batch %s, %d threads, tiles %d",
+            model_info.name,
+            model_info.version,
+            self.input_size,
+            self._static_batch or "dynamic",
+            threads,
+            tiles,
+        )
+
+    @property
+    def model_info(self) -> ModelInfo:
+        return self._model_info
+
+    def _warm_up(self) -> None:
+        # The first run allocates buffers and picks kernels: ~10x slower than the next ones,
+        # which would otherwise land on the first real frame and in its timings.
+        size = self.input_size
+        self._run(np.zeros((self._static_batch or 1, 3, size, size), np.float32))
+
+    def _run(self, tensor: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+        outputs = self._session.run(None, {self._input_name: tensor})
+        return np.asarray(outputs[0], np.float32)
+
+    def _infer(self, tensor: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+        """Run any number of images, in chunks that fit the model's batch dimension."""
+        chunk = self._static_batch or MAX_DYNAMIC_BATCH
+        parts = []
+        for start in range(0, tensor.shape[0], chunk):
+            part = tensor[start : start + chunk]
+            count = part.shape[0]
+            if self._static_batch is not None and count < self._static_batch:
+                padding = np.zeros((self._static_batch - count, *part.shape[1:]), np.float32)
+                part = np.concatenate([part, padding])
+            parts.append(self._run(part)[:count])
+        return np.concatenate(parts)
+
+    def detect(self, frames: Sequence[Frame]) -> list[FrameDetections]:
+        """Detections of each frame, in order. Raises ``DetectorInputError`` before running
+        anything if one frame is unusable (the caller drops it and retries the others)."""
+        for frame in frames:
+            check_frame(frame)
+        if not frames:
+            return []
+        jobs: list[_Job] = []
+        for index, frame in enumerate(frames):
+            jobs.append(_Job(index, frame.image, 0, 0))
+            if self._tiles == 2:
+                jobs.extend(_tiles(index, frame.image))
+        started = time.perf_counter()
+        tensor, boxes = letterbox_batch([job.image for job in jobs], self.input_size)
+        prepared = time.perf_counter()
+        outputs = self._infer(tensor)
+        inferred = time.perf_counter()
+        per_frame: list[list[Candidates]] = [[] for _ in frames]
+        for job, output, box in zip(jobs, outputs, boxes, strict=True):
+            found = decode_candidates(output, box, score_floor=self._score_floor)
+            per_frame[job.frame_index].append(found.shifted(job.offset_x_px, job.offset_y_px))
+        detections = [
+            to_detections(
+                nms(Candidates.concat(parts), self._iou_threshold), frame.width_px, frame.height_px
+            )
+            for frame, parts in zip(frames, per_frame, strict=True)
+        ]
+        finished = time.perf_counter()
+        # Stages run batched, so each frame is charged an equal share of each stage.
+        share_ms = 1000.0 / len(frames)
+        timings = StageTimings(
+            preprocess_ms=(prepared - started) * share_ms,
+            inference_ms=(inferred - prepared) * share_ms,
+            postprocess_ms=(finished - inferred) * share_ms,
+        )
+        return [
+            FrameDetections(frame, found, timings)
+            for frame, found in zip(frames, detections, strict=True)
+        ]
+
+
+def open_detector(detector_config: DetectorConfig, score_floor: float) -> OnnxDetector:
+    """The registry's model named in the config (registry path relative to the CWD), checked."""
+    resolved = resolve_model(detector_config.registry, detector_config.model)
+    entry = resolved.entry
+    expected = [name.value for name in CLASS_BY_INDEX[: len(entry.classes)]]
+    if entry.classes != expected:
+        raise DetectorLoadError(
+            f"{resolved.path}: registry classes {entry.classes} must be {expected} (output order)"
+        )
+    detector = OnnxDetector(
+        resolved.path,
+        model_info=resolved.info,
+        threads=detector_config.threads,
+        score_floor=score_floor,
+        iou_threshold=entry.thresholds.iou,
+        tiles=detector_config.tiles,
+    )
+    if detector.input_size != entry.input_size:
+        raise DetectorLoadError(
+            f"{resolved.path}: model input is {detector.input_size} px, "
+            f"registry says {entry.input_size}"
+        )
+    return detector

@@ -1,0 +1,153 @@
+"""Decode a YOLO output (1, 4 + nc, N) into boxes normalised to the full frame, with per-class NMS.
+
+All candidate work is vectorised (numpy masks, one ``cv2.dnn.NMSBoxesBatched`` call): a 640 model
+emits N = 8400 candidates per image and a Python loop over them would cost more than the
+inference. Only the few boxes that survive NMS become ``Detection`` objects.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+
+from edge.detect.preprocess import Letterbox
+from edge.messages import CLASS_BY_INDEX, Detection
+
+# ultralytics keeps 300 per image; an alert carries at most 20 boxes and smoke scenes have few.
+MAX_DETECTIONS = 100
+
+Floats = npt.NDArray[np.float32]
+Ints = npt.NDArray[np.int32]
+
+
+@dataclass(frozen=True, slots=True)
+class Candidates:
+    """Boxes of one image as arrays: xyxy in source pixels (K, 4), scores (K,), class ids (K,)."""
+
+    boxes_px: Floats
+    scores: Floats
+    class_ids: Ints
+
+    def __len__(self) -> int:
+        return int(self.scores.shape[0])
+
+    def shifted(self, dx_px: float, dy_px: float) -> Candidates:
+        """The same boxes moved by (dx, dy): a tile's boxes in the coordinates of its frame."""
+        offset = np.array([dx_px, dy_px, dx_px, dy_px], np.float32)
+        return Candidates(self.boxes_px + offset, self.scores, self.class_ids)
+
+    @staticmethod
+    def concat(parts: Iterable[Candidates]) -> Candidates:
+        items = list(parts)
+        if not items:
+            return empty_candidates()
+        return Candidates(
+            np.concatenate([part.boxes_px for part in items]),
+            np.concatenate([part.scores for part in items]),
+            np.concatenate([part.class_ids for part in items]),
+        )
+
+
+def empty_candidates() -> Candidates:
+    return Candidates(np.zeros((0, 4), np.float32), np.zeros(0, np.float32), np.zeros(0, np.int32))
+
+
+def decode_candidates(
+    output: npt.NDArray[np.floating], letterbox: Letterbox, *, score_floor: float
+) -> Candidates:
+    """Boxes of one image's output (4 + nc, N) above ``score_floor``, in source pixels.
+
+    Rows 0-3 are cx, cy, w, h in input pixels, then one score row per class; each candidate keeps
+    its best class (as ultralytics' non-multi-label NMS does).
+    """
+    if output.ndim != 2 or output.shape[0] < 5:
+        raise ValueError(f"expected a (4 + classes, N) output, got shape {output.shape}")
+    class_scores = output[4:]
+    class_ids = np.argmax(class_scores, axis=0)
+    scores = np.take_along_axis(class_scores, class_ids[None], axis=0)[0]
+    keep = scores >= score_floor
+    if not keep.any():
+        return empty_candidates()
+    cx, cy, w, h = output[:4, keep]
+    half_w, half_h = w / 2, h / 2
+    boxes_input = np.stack([cx - half_w, cy - half_h, cx + half_w, cy + half_h], axis=1)
+    boxes = letterbox.to_source_px(boxes_input.astype(np.float32, copy=False))
+    # A box that lay in the padding collapses to zero width or height once clipped.
+    visible = (boxes[:, 2] > boxes[:, 0]) & (boxes[:, 3] > boxes[:, 1])
+    return Candidates(
+        boxes[visible],
+        scores[keep][visible].astype(np.float32, copy=False),
+        class_ids[keep][visible].astype(np.int32, copy=False),
+    )
+
+
+def nms_order(candidates: Candidates, iou_threshold: float, max_detections: int) -> Ints:
+    """Indices of the per-class NMS survivors, best score first, at most ``max_detections``."""
+    if len(candidates) == 0:
+        return np.zeros(0, np.int32)
+    xywh = candidates.boxes_px.copy()
+    xywh[:, 2:] -= xywh[:, :2]
+    # cv2's stubs ask for Sequences; the binding takes arrays without a copy into Python lists.
+    arrays: tuple[Any, Any, Any] = (xywh, candidates.scores, candidates.class_ids)
+    # No top_k here: OpenCV applies it before suppression, which can drop a survivor.
+    kept = cv2.dnn.NMSBoxesBatched(*arrays, 0.0, iou_threshold)
+    index = np.asarray(kept, np.int32).reshape(-1)
+    index = index[np.argsort(-candidates.scores[index], kind="stable")]
+    return index[:max_detections]
+
+
+def nms(
+    candidates: Candidates, iou_threshold: float, max_detections: int = MAX_DETECTIONS
+) -> Candidates:
+    """Per-class non-maximum suppression; survivors in decreasing score order."""
+    index = nms_order(candidates, iou_threshold, max_detections)
+    return Candidates(
+        candidates.boxes_px[index], candidates.scores[index], candidates.class_ids[index]
+    )
+
+
+def to_detections(candidates: Candidates, width_px: int, height_px: int) -> tuple[Detection, ...]:
+    """Normalise source-pixel boxes by the frame size (boxes are already clipped to it)."""
+    scale = np.array([width_px, height_px, width_px, height_px], np.float32)
+    boxes = np.clip(candidates.boxes_px / scale, 0.0, 1.0).tolist()
+    return tuple(
+        Detection(x_min, y_min, x_max, y_max, score, CLASS_BY_INDEX[class_id])
+        for (x_min, y_min, x_max, y_max), score, class_id in zip(
+            boxes, candidates.scores.tolist(), candidates.class_ids.tolist(), strict=True
+        )
+        if x_min < x_max and y_min < y_max
+    )
+
+
+def decode(
+    output: npt.NDArray[np.floating],
+    letterbox: Letterbox,
+    *,
+    score_floor: float,
+    iou_threshold: float,
+    max_detections: int = MAX_DETECTIONS,
+) -> tuple[Detection, ...]:
+    """One image's output (4 + nc, N) to its detections, normalised to the source image."""
+    candidates = decode_candidates(output, letterbox, score_floor=score_floor)
+    kept = nms(candidates, iou_threshold, max_detections)
+    return to_detections(kept, letterbox.source_width_px, letterbox.source_height_px)
+
+
+def nms_detections(
+    detections: Sequence[Detection], iou_threshold: float, max_detections: int = MAX_DETECTIONS
+) -> tuple[Detection, ...]:
+    """Per-class NMS over normalised detections (merging tiles); survivors keep their values."""
+    if not detections:
+        return ()
+    class_index = {name: index for index, name in enumerate(CLASS_BY_INDEX)}
+    candidates = Candidates(
+        np.array([[d.x_min, d.y_min, d.x_max, d.y_max] for d in detections], np.float32),
+        np.array([d.score for d in detections], np.float32),
+        np.array([class_index[d.detection_class] for d in detections], np.int32),
+    )
+    return tuple(detections[i] for i in nms_order(candidates, iou_threshold, max_detections))
