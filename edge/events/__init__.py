@@ -1,0 +1,1 @@
+"""Event stage: per-frame filters, then temporal confirmation into start/update/end transitions."""
