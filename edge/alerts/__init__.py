@@ -1,0 +1,1 @@
+"""Alert stage: event transitions become wire alerts with JPEG snapshots."""
