@@ -1,0 +1,78 @@
+"""Get-or-create of the sites, cameras and poses that messages name (cached per session)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+import contracts
+from central.db.sites import FIXED_POSE_ID, Camera, Pose, Site
+
+# Session.info keys of the per-session caches: a batch of messages names the same few cameras
+# many times, and a unique-key SELECT per message would dominate ingest.
+_CAMERAS = "vigifeu.cameras"
+_POSES = "vigifeu.poses"
+
+
+def site_for(session: Session, site_id: str, seen_at: datetime) -> Site:
+    site = session.get(Site, site_id)
+    if site is None:
+        site = Site(site_id=site_id, last_seen_at=seen_at)
+        session.add(site)
+    elif site.last_seen_at is None or site.last_seen_at < seen_at:
+        site.last_seen_at = seen_at
+    return site
+
+
+def camera_for(session: Session, site_id: str, camera_id: str, seen_at: datetime) -> Camera:
+    """The camera row (created with its site on first sight); its site's last_seen_at advances."""
+    site_for(session, site_id, seen_at)
+    cache: dict[tuple[str, str], Camera] = session.info.setdefault(_CAMERAS, {})
+    camera = cache.get((site_id, camera_id))
+    if camera is None:
+        camera = session.scalar(
+            select(Camera).where(Camera.site_id == site_id, Camera.camera_id == camera_id)
+        )
+    if camera is None:
+        camera = Camera(site_id=site_id, camera_id=camera_id)
+        session.add(camera)
+        session.flush()
+    cache[(site_id, camera_id)] = camera
+    return camera
+
+
+def pose_for(
+    session: Session, camera: Camera, geometry: contracts.CameraGeometry, reported_at: datetime
+) -> Pose:
+    """The pose the geometry names, updated to it unless a newer report is already stored."""
+    pose_id = geometry.pose_id or FIXED_POSE_ID
+    cache: dict[tuple[int, str], Pose] = session.info.setdefault(_POSES, {})
+    pose = cache.get((camera.id, pose_id))
+    if pose is None:
+        pose = session.scalar(
+            select(Pose).where(Pose.camera_pk == camera.id, Pose.pose_id == pose_id)
+        )
+    if pose is None:
+        pose = Pose(camera_pk=camera.id, pose_id=pose_id, reported_at=reported_at)
+        session.add(pose)
+    if pose.id is None or pose.reported_at <= reported_at:
+        pose.azimuth_deg = geometry.azimuth_deg
+        pose.tilt_deg = geometry.tilt_deg
+        pose.roll_deg = geometry.roll_deg
+        pose.hfov_deg = geometry.hfov_deg
+        pose.vfov_deg = geometry.vfov_deg
+        pose.image_width_px = geometry.image_width_px
+        pose.image_height_px = geometry.image_height_px
+        pose.lens = geometry.lens.model_dump(mode="json")
+        pose.reported_at = reported_at
+    session.flush()
+    cache[(camera.id, pose_id)] = pose
+    return pose
+
+
+def forget_cached(session: Session) -> None:
+    """Drop the caches (after a rollback their rows may not exist)."""
+    session.info.pop(_CAMERAS, None)
+    session.info.pop(_POSES, None)
