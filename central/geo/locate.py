@@ -2,22 +2,35 @@
 
 Method, best first: ``triangulation`` (two or more cameras with a usable cut angle),
 ``terrain`` (one camera + DEM, when the ray-cast quality gates pass), ``bearing_only`` (a
-bearing and, where the DEM allows, a distance interval), ``none`` (no usable sighting).
-Positions are WGS84 (EPSG:4326) degrees; the ellipse is 1-sigma, semi-axes in metres,
-orientation of the major axis in degrees clockwise from true north.
+bearing and, where the DEM allows, a distance interval: the point is then the middle of the
+interval and the ellipse spans it), ``none`` (no sighting). Positions are WGS84 (EPSG:4326)
+degrees; the ellipse is 1-sigma, semi-axes in metres, orientation of the major axis in degrees
+clockwise from true north in [0, 180). ``degenerate`` names why a better method was not used.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any, Literal
 
 import contracts
-from central.geo.attribution import Attribution
-from central.geo.bearing import CameraBearing
+from central.geo.attribution import Attribution, attribute
+from central.geo.bearing import (
+    DEFAULT_PRIORS,
+    BearingPriors,
+    BoxBearing,
+    CameraBearing,
+    box_bearing,
+    lookout_text,
+)
+from central.geo.camera_model import CameraModel
+from central.geo.crs import GEOD
 from central.geo.geodata import GeoData
+from central.geo.raymarch import REFRACTION_K, Eye
+from central.geo.terrain import TerrainFix, cross_sigma_m, terrain_fix
+from central.geo.triangulate import BearingLine, Degenerate, error_ellipse, triangulate
 
 Method = Literal["triangulation", "terrain", "bearing_only", "none"]
 
@@ -39,18 +52,199 @@ class LocationEstimate:
     longitude_deg: float | None
     semi_major_m: float | None  # 1-sigma ellipse
     semi_minor_m: float | None
-    orientation_deg: float | None  # major axis, clockwise from true north
+    orientation_deg: float | None  # major axis, clockwise from true north, [0, 180)
     bearings: tuple[CameraBearing, ...]
     degenerate: str | None  # named reason when degraded, e.g. "cut_angle_below_30deg"
     attribution: Attribution | None
 
     def to_json(self) -> dict[str, Any]:
-        raise NotImplementedError
+        """JSON-serialisable form (plain dicts, lists, numbers, strings, None)."""
+        return {
+            "method": self.method,
+            "latitude_deg": _round(self.latitude_deg, 6),
+            "longitude_deg": _round(self.longitude_deg, 6),
+            "ellipse_sigma": 1,
+            "semi_major_m": _round(self.semi_major_m, 1),
+            "semi_minor_m": _round(self.semi_minor_m, 1),
+            "orientation_deg": _round(self.orientation_deg, 1),
+            "degenerate": self.degenerate,
+            "bearings": [
+                {
+                    **asdict(bearing),
+                    "range_interval_m": list(bearing.range_interval_m)
+                    if bearing.range_interval_m
+                    else None,
+                }
+                for bearing in self.bearings
+            ],
+            "attribution": _attribution_json(self.attribution),
+        }
+
+
+def _round(value: float | None, digits: int) -> float | None:
+    return None if value is None else round(value, digits)
+
+
+def _attribution_json(attribution: Attribution | None) -> dict[str, Any] | None:
+    if attribution is None:
+        return None
+    data = asdict(attribution)
+    data["dfci_touched"] = list(attribution.dfci_touched)
+    data["nearest_stations"] = [
+        {"name": name, "distance_m": distance} for name, distance in attribution.nearest_stations
+    ]
+    return data
+
+
+@dataclass(frozen=True, slots=True)
+class _View:
+    sighting: Sighting
+    eye: Eye
+    bearing: BoxBearing
+    terrain: TerrainFix | None
+    terrain_ellipse: tuple[float, float, float] | None  # when the interval is closed
 
 
 class Locator:
-    def __init__(self, geodata: GeoData) -> None:
+    def __init__(
+        self,
+        geodata: GeoData,
+        *,
+        priors: BearingPriors = DEFAULT_PRIORS,
+        refraction_k: float = REFRACTION_K,
+    ) -> None:
         self._geodata = geodata
+        self._priors = priors
+        self._k = refraction_k
 
     def locate(self, sightings: Sequence[Sighting]) -> LocationEstimate:
-        raise NotImplementedError
+        latest: dict[str, Sighting] = {}
+        for sighting in sorted(sightings, key=lambda s: s.captured_at):
+            latest[sighting.camera_key] = sighting
+        views = [self._view(sighting) for sighting in latest.values()]
+        bearings = tuple(_camera_bearing(view) for view in views)
+        if not views:
+            return LocationEstimate("none", None, None, None, None, None, (), "no_sightings", None)
+        degenerate: str | None = None
+        if len(views) >= 2:
+            lines = [
+                BearingLine(
+                    view.eye.longitude_deg,
+                    view.eye.latitude_deg,
+                    view.bearing.azimuth_deg,
+                    view.bearing.azimuth_sigma_deg,
+                )
+                for view in views
+            ]
+            fix = triangulate(lines)
+            if not isinstance(fix, Degenerate):
+                major, minor, orientation = error_ellipse(fix.covariance_en_m2)
+                return self._estimate(
+                    "triangulation",
+                    fix.longitude_deg,
+                    fix.latitude_deg,
+                    (major, minor, orientation),
+                    bearings,
+                    None,
+                )
+            degenerate = fix.reason
+        located = [
+            (view.terrain_ellipse, view.terrain.hit)
+            for view in views
+            if view.terrain and view.terrain.point_ok and view.terrain.hit and view.terrain_ellipse
+        ]
+        if located:
+            ellipse, hit = min(located, key=lambda candidate: candidate[0][0])
+            return self._estimate(
+                "terrain", hit.longitude_deg, hit.latitude_deg, ellipse, bearings, degenerate
+            )
+        return self._bearing_only(views, bearings, degenerate)
+
+    def _view(self, sighting: Sighting) -> _View:
+        geometry = sighting.geometry
+        eye = Eye(geometry.longitude_deg, geometry.latitude_deg, geometry.lens_altitude_m)
+        bearing = box_bearing(CameraModel.from_geometry(geometry), sighting.box, self._priors)
+        terrain = None
+        if self._geodata.dem is not None:
+            terrain = terrain_fix(
+                self._geodata.dem,
+                eye,
+                bearing.azimuth_deg,
+                bearing.elevation_deg,
+                bearing.elevation_sigma_deg,
+                self._k,
+            )
+        ellipse = _terrain_ellipse(bearing, terrain) if terrain else None
+        return _View(sighting, eye, bearing, terrain, ellipse)
+
+    def _bearing_only(
+        self, views: list[_View], bearings: tuple[CameraBearing, ...], degenerate: str | None
+    ) -> LocationEstimate:
+        reasons = [view.terrain.reason for view in views if view.terrain and view.terrain.reason]
+        reason = degenerate or (reasons[0] if reasons else "no_terrain_data")
+        bounded = [
+            (view.terrain_ellipse, view.terrain.interval_m, view)
+            for view in views
+            if view.terrain and view.terrain.interval_m and view.terrain_ellipse
+        ]
+        if not bounded:
+            return LocationEstimate(
+                "bearing_only", None, None, None, None, None, bearings, reason, None
+            )
+        ellipse, (near, far), best = min(bounded, key=lambda candidate: candidate[0][0])
+        middle_m = (near + (far if far is not None else near)) / 2
+        lon, lat, _ = GEOD.fwd(
+            best.eye.longitude_deg, best.eye.latitude_deg, best.bearing.azimuth_deg, middle_m
+        )
+        return self._estimate("bearing_only", float(lon), float(lat), ellipse, bearings, reason)
+
+    def _estimate(
+        self,
+        method: Method,
+        longitude_deg: float,
+        latitude_deg: float,
+        ellipse: tuple[float, float, float],
+        bearings: tuple[CameraBearing, ...],
+        degenerate: str | None,
+    ) -> LocationEstimate:
+        major, minor, orientation = ellipse
+        return LocationEstimate(
+            method=method,
+            latitude_deg=latitude_deg,
+            longitude_deg=longitude_deg,
+            semi_major_m=major,
+            semi_minor_m=minor,
+            orientation_deg=orientation,
+            bearings=bearings,
+            degenerate=degenerate,
+            attribution=attribute(
+                self._geodata, longitude_deg, latitude_deg, major, minor, orientation
+            ),
+        )
+
+
+def _terrain_ellipse(bearing: BoxBearing, terrain: TerrainFix) -> tuple[float, float, float] | None:
+    """1-sigma ellipse of a one-camera fix: along the bearing from the closed ±2-sigma
+    interval, across it from the azimuth sigma at the landing (or mid-interval) distance."""
+    along = terrain.along_sigma_m()
+    if along is None or terrain.interval_m is None:
+        return None
+    near, far = terrain.interval_m
+    distance = terrain.hit.distance_m if terrain.hit else (near + (far or near)) / 2
+    across = cross_sigma_m(distance, bearing.azimuth_sigma_deg)
+    if along >= across:
+        return along, across, bearing.azimuth_deg % 180.0
+    return across, along, (bearing.azimuth_deg + 90.0) % 180.0
+
+
+def _camera_bearing(view: _View) -> CameraBearing:
+    site = view.sighting.camera_key.split("/")[0]
+    return CameraBearing(
+        camera_key=view.sighting.camera_key,
+        azimuth_deg=round(view.bearing.azimuth_deg, 3),
+        azimuth_sigma_deg=round(view.bearing.azimuth_sigma_deg, 3),
+        elevation_deg=round(view.bearing.elevation_deg, 3),
+        elevation_sigma_deg=round(view.bearing.elevation_sigma_deg, 3),
+        range_interval_m=view.terrain.interval_m if view.terrain else None,
+        lookout_text=lookout_text(site, view.bearing.azimuth_deg),
+    )
