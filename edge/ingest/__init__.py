@@ -1,0 +1,1 @@
+"""Frame ingest: sources (RTSP, video file, image folder) and one latest-frame reader per camera."""

@@ -1,0 +1,1 @@
+"""Alert delivery: a durable SQLite outbox drained by an MQTT publisher (QoS 1, PUBACK deletes)."""
