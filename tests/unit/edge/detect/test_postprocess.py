@@ -3,7 +3,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from edge.detect.postprocess import decode, nms_detections
+from edge.detect.postprocess import MAX_DETECTIONS, decode, nms_detections
 from edge.detect.preprocess import fit
 from edge.messages import Detection, DetectionClass
 
@@ -40,6 +40,26 @@ def test_decode_floors_suppresses_per_class_and_normalises() -> None:
     clipped = found[2]
     assert clipped.x_max == 1.0
     assert clipped.x_min == pytest.approx(580 / 640)
+
+
+def test_a_flood_of_candidates_is_capped_and_keeps_the_best() -> None:
+    rng = np.random.default_rng(0)
+    count = 8400
+    output = np.stack(
+        [
+            rng.uniform(0, 320, count),
+            rng.uniform(40, 280, count),
+            rng.uniform(4, 40, count),
+            rng.uniform(4, 40, count),
+            rng.uniform(0.2, 0.9, count),
+            np.zeros(count),
+        ]
+    ).astype(np.float32)
+    output[:, 0] = (160, 160, 20, 20, 0.99, 0.0)
+    found = decode(output, fit(640, 480, 320), score_floor=0.1, iou_threshold=0.45)
+    assert len(found) == MAX_DETECTIONS
+    assert found[0].score == pytest.approx(0.99)
+    assert [d.score for d in found] == sorted((d.score for d in found), reverse=True)
 
 
 def test_decode_of_nothing_is_empty() -> None:
