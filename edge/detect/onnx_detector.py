@@ -152,17 +152,12 @@ class OnnxDetector:
         return np.asarray(outputs[0], np.float32)
 
     def _infer(self, tensor: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
-        """Run any number of images, in chunks that fit the model's batch dimension."""
-        chunk = self._static_batch or MAX_DYNAMIC_BATCH
-        parts = []
-        for start in range(0, tensor.shape[0], chunk):
-            part = tensor[start : start + chunk]
-            count = part.shape[0]
-            if self._static_batch is not None and count < self._static_batch:
-                padding = np.zeros((self._static_batch - count, *part.shape[1:]), np.float32)
-                part = np.concatenate([part, padding])
-            parts.append(self._run(part)[:count])
-        return np.concatenate(parts)
+        """Outputs of a chunk of at most one batch of images (a static batch is padded)."""
+        count = tensor.shape[0]
+        if self._static_batch is not None and count < self._static_batch:
+            padding = np.zeros((self._static_batch - count, *tensor.shape[1:]), np.float32)
+            tensor = np.concatenate([tensor, padding])
+        return self._run(tensor)[:count]
 
     def detect(self, frames: Sequence[Frame]) -> list[FrameDetections]:
         """Detections of each frame, in order. Raises ``DetectorInputError`` before running
@@ -176,29 +171,32 @@ class OnnxDetector:
             jobs.append(_Job(index, frame.image, 0, 0))
             if self._tiles == 2:
                 jobs.extend(_tiles(index, frame.image))
-        started = time.perf_counter()
-        tensor, boxes = letterbox_batch([job.image for job in jobs], self.input_size)
-        prepared = time.perf_counter()
-        outputs = self._infer(tensor)
-        inferred = time.perf_counter()
+        # One batch at a time: memory stays at one input tensor, however many cameras are ready.
+        chunk = self._static_batch or MAX_DYNAMIC_BATCH
         per_frame: list[list[Candidates]] = [[] for _ in frames]
-        for job, output, box in zip(jobs, outputs, boxes, strict=True):
-            found = decode_candidates(output, box, score_floor=self._score_floor)
-            per_frame[job.frame_index].append(found.shifted(job.offset_x_px, job.offset_y_px))
+        spent_s = np.zeros(3)  # preprocess, inference, postprocess
+        for start in range(0, len(jobs), chunk):
+            batch = jobs[start : start + chunk]
+            started = time.perf_counter()
+            tensor, boxes = letterbox_batch([job.image for job in batch], self.input_size)
+            prepared = time.perf_counter()
+            outputs = self._infer(tensor)
+            inferred = time.perf_counter()
+            for job, output, box in zip(batch, outputs, boxes, strict=True):
+                found = decode_candidates(output, box, score_floor=self._score_floor)
+                per_frame[job.frame_index].append(found.shifted(job.offset_x_px, job.offset_y_px))
+            spent_s += (prepared - started, inferred - prepared, time.perf_counter() - inferred)
+        started = time.perf_counter()
         detections = [
             to_detections(
                 nms(Candidates.concat(parts), self._iou_threshold), frame.width_px, frame.height_px
             )
             for frame, parts in zip(frames, per_frame, strict=True)
         ]
-        finished = time.perf_counter()
+        spent_s[2] += time.perf_counter() - started
         # Stages run batched, so each frame is charged an equal share of each stage.
-        share_ms = 1000.0 / len(frames)
-        timings = StageTimings(
-            preprocess_ms=(prepared - started) * share_ms,
-            inference_ms=(inferred - prepared) * share_ms,
-            postprocess_ms=(finished - inferred) * share_ms,
-        )
+        preprocess_ms, inference_ms, postprocess_ms = (spent_s * 1000.0 / len(frames)).tolist()
+        timings = StageTimings(preprocess_ms, inference_ms, postprocess_ms)
         return [
             FrameDetections(frame, found, timings)
             for frame, found in zip(frames, detections, strict=True)
