@@ -74,13 +74,15 @@ class _OpenEvent:
     last_confirmed_at: datetime
     last_emitted_at: datetime
     score: float
+    # Kept for ``flush``: its end needs the pose's image size. Only open events hold a frame, so
+    # a patrolling camera does not keep one 6 MB image per pose.
+    last_frame: Frame
 
 
 @dataclass(slots=True)
 class _PoseState:
     window: deque[tuple[Detection, ...]]
     events: dict[DetectionClass, _OpenEvent] = field(default_factory=dict)
-    last_frame: Frame | None = None
 
 
 def _overlaps(a: npt.NDArray[np.float64], b: npt.NDArray[np.float64]) -> npt.NDArray[np.bool_]:
@@ -153,7 +155,6 @@ class EventConfirmer:
             state = _PoseState(deque(maxlen=self._thresholds.window_frames))
             self._poses[key] = state
         state.window.append(found.detections)
-        state.last_frame = frame
         transitions: list[EventTransition] = []
         seen = {d.detection_class for boxes in state.window for d in boxes}
         for detection_class in sorted(seen | set(state.events)):
@@ -177,10 +178,11 @@ class EventConfirmer:
         if event is None:
             if not result.boxes:
                 return None
-            event = _OpenEvent(self._new_id(), 0, now, now, result.score)
+            event = _OpenEvent(self._new_id(), 0, now, now, result.score, frame)
             state.events[detection_class] = event
             return self._transition(EventState.START, event, frame, detection_class, result)
         event.score = result.score
+        event.last_frame = frame
         if result.boxes:
             event.last_confirmed_at = now
             if (now - event.last_emitted_at).total_seconds() < thresholds.update_interval_s:
@@ -237,7 +239,7 @@ class EventConfirmer:
                         detection_class=detection_class,
                         score=event.score,
                         boxes=(),
-                        frame=state.last_frame,
+                        frame=event.last_frame,
                     )
                 )
         self._poses.clear()
