@@ -17,6 +17,8 @@ The event score is the confirmed sum divided by N (the window mean), so it lies 
 Lifecycle per (pose, class): ``start`` when first confirmed, ``update`` at most every
 ``update_interval_s`` while confirmed, ``end`` once nothing was confirmed for ``end_after_s``.
 Time is read only from ``frame.captured_at``, so replays give the same answers as live runs.
+Windows count frames, not seconds: a PTZ pose revisited every few minutes confirms over its own
+last N visits. After a stream loss the runtime calls ``flush`` to end events and empty windows.
 
 One confirmer serves one camera (thresholds are per camera); it keeps one window per pose.
 """
