@@ -1,0 +1,1 @@
+"""Dispatch of incidents to the fire service: rules, channels, retries, escalation, KPIs."""
