@@ -95,6 +95,8 @@ class AlertSnapshot(Base):
     height_px: Mapped[int]
     crop_box: Mapped[dict[str, Any] | None] = mapped_column(JsonDocument)
 
+    snapshot: Mapped[Snapshot] = relationship()
+
 
 class QuarantinedMessage(Base):
     """A received message that broke the contract (or our processing), kept for diagnosis.

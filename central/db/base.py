@@ -50,8 +50,9 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-# JSON documents: JSONB on PostgreSQL (indexable, compact), JSON text on SQLite.
-JsonDocument = JSON().with_variant(JSONB(), "postgresql")
+# JSON documents: JSONB on PostgreSQL (indexable, compact), JSON text on SQLite. Python None is
+# stored as SQL NULL, not as the JSON value null, so "IS NULL" filters mean what they say.
+JsonDocument = JSON(none_as_null=True).with_variant(JSONB(none_as_null=True), "postgresql")
 
 
 class Base(DeclarativeBase):

@@ -1,0 +1,1 @@
+"""MQTT ingest: a persistent, shared, manually acknowledged subscription feeding the database."""

@@ -1,0 +1,198 @@
+"""The MQTT side of ingest: paho-mqtt 2 (MQTT v5), persistent session, manual acknowledgement.
+
+* Alerts and heartbeats come through the shared subscription ``$share/<group>/vigifeu/v1/+/+/
+  {alert,heartbeat}``: the broker gives each message to one central instance.
+* Statuses (retained availability) come through a plain subscription: every instance keeps the
+  same state, and retained messages are never delivered to shared subscriptions (MQTT 5 §4.8.2).
+* The session is persistent (clean start off, session expiry set), so the broker queues
+  messages while central is down; QoS 1 messages are acknowledged only after the database
+  commit, so a crash or a database outage before the commit makes the broker deliver them again.
+
+paho's network thread only enqueues; one worker thread stores batches and acknowledges them in
+arrival order.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+
+from central.ingest.batch import BatchStore
+from central.ingest.handler import Received
+from contracts import MessageKind, subscription_filter
+
+logger = logging.getLogger(__name__)
+
+# Messages waiting for the worker. QoS 1 traffic is already bounded by the Receive Maximum we
+# announce; this bound only matters for QoS 0 floods, and a full queue makes paho's thread
+# wait, which pushes back on the broker through TCP.
+QUEUE_SIZE = 10_000
+QUEUE_POLL_S = 0.5
+RECONNECT_MIN_S = 1
+RECONNECT_MAX_S = 30
+JOIN_TIMEOUT_S = 30.0
+
+
+@dataclass(frozen=True, slots=True)
+class MqttEndpoint:
+    host: str
+    port: int
+    tls: bool
+    username: str | None
+    password: str | None
+
+    @classmethod
+    def from_url(cls, url: str) -> MqttEndpoint:
+        parts = urlsplit(url)
+        tls = parts.scheme == "mqtts"
+        return cls(
+            host=parts.hostname or "127.0.0.1",
+            port=parts.port or (8883 if tls else 1883),
+            tls=tls,
+            username=unquote(parts.username) if parts.username else None,
+            password=unquote(parts.password) if parts.password else None,
+        )
+
+    def redacted(self) -> str:
+        user = f"{self.username}:***@" if self.username else ""
+        return f"{'mqtts' if self.tls else 'mqtt'}://{user}{self.host}:{self.port}"
+
+
+@dataclass(frozen=True, slots=True)
+class ConsumerConfig:
+    endpoint: MqttEndpoint
+    client_id: str
+    share_group: str
+    session_expiry_s: int
+    keepalive_s: int
+    receive_maximum: int
+    batch_max: int
+
+
+def subscriptions(share_group: str) -> list[tuple[str, int]]:
+    """(topic filter, QoS) pairs of one central instance."""
+    shared = [
+        (f"$share/{share_group}/{subscription_filter(kind)}", 1)
+        for kind in (MessageKind.ALERT, MessageKind.HEARTBEAT)
+    ]
+    return [*shared, (subscription_filter(MessageKind.STATUS), 1)]
+
+
+class MqttConsumer:
+    """Start with ``start()`` (returns at once; connects and reconnects in the background)."""
+
+    def __init__(self, config: ConsumerConfig, store: BatchStore, stop: threading.Event) -> None:
+        self._config = config
+        self._store = store
+        self._stop = stop
+        self._queue: queue.Queue[Received] = queue.Queue(QUEUE_SIZE)
+        self._connected = threading.Event()
+        self._client = self._make_client()
+        self._worker = threading.Thread(target=self._work, name="ingest-worker", daemon=True)
+
+    @property
+    def connected(self) -> bool:
+        return self._connected.is_set()
+
+    def wait_connected(self, timeout_s: float) -> bool:
+        return self._connected.wait(timeout_s)
+
+    def _make_client(self) -> mqtt.Client:
+        client = mqtt.Client(
+            mqtt.CallbackAPIVersion.VERSION2,
+            client_id=self._config.client_id,
+            protocol=mqtt.MQTTv5,
+            manual_ack=True,
+        )
+        endpoint = self._config.endpoint
+        if endpoint.username is not None:
+            client.username_pw_set(endpoint.username, endpoint.password)
+        if endpoint.tls:
+            client.tls_set()
+        client.reconnect_delay_set(RECONNECT_MIN_S, RECONNECT_MAX_S)
+        client.on_connect = self._on_connect
+        client.on_disconnect = self._on_disconnect
+        client.on_message = self._on_message
+        return client
+
+    def start(self) -> None:
+        properties = Properties(PacketTypes.CONNECT)
+        properties.SessionExpiryInterval = self._config.session_expiry_s
+        properties.ReceiveMaximum = self._config.receive_maximum
+        endpoint = self._config.endpoint
+        logger.info("ingest connecting to %s as %s", endpoint.redacted(), self._config.client_id)
+        self._client.connect_async(
+            endpoint.host,
+            endpoint.port,
+            keepalive=self._config.keepalive_s,
+            clean_start=False,
+            properties=properties,
+        )
+        self._client.loop_start()
+        self._worker.start()
+
+    def stop(self) -> None:
+        """Finish the batch in hand, then disconnect; unacknowledged messages stay queued."""
+        self._stop.set()
+        if self._worker.is_alive():
+            self._worker.join(JOIN_TIMEOUT_S)
+        self._client.disconnect()
+        self._client.loop_stop()
+
+    def _on_connect(
+        self, client: mqtt.Client, _userdata: Any, flags: Any, reason: Any, _props: Any
+    ) -> None:
+        if reason.is_failure:
+            logger.error("broker refused the connection: %s", reason)
+            return
+        logger.info("ingest connected (session present: %s)", flags.session_present)
+        client.subscribe(subscriptions(self._config.share_group))
+        self._connected.set()
+
+    def _on_disconnect(
+        self, _client: mqtt.Client, _userdata: Any, _flags: Any, reason: Any, _props: Any
+    ) -> None:
+        self._connected.clear()
+        if not self._stop.is_set():
+            logger.warning("ingest disconnected from the broker (%s); reconnecting", reason)
+
+    def _on_message(self, _client: mqtt.Client, _userdata: Any, message: mqtt.MQTTMessage) -> None:
+        received = Received(message.topic, bytes(message.payload), message.mid, message.qos)
+        while not self._stop.is_set():
+            try:
+                self._queue.put(received, timeout=QUEUE_POLL_S)
+                return
+            except queue.Full:
+                continue
+
+    def _next_batch(self) -> list[Received]:
+        try:
+            batch = [self._queue.get(timeout=QUEUE_POLL_S)]
+        except queue.Empty:
+            return []
+        while len(batch) < self._config.batch_max:
+            try:
+                batch.append(self._queue.get_nowait())
+            except queue.Empty:
+                break
+        return batch
+
+    def _work(self) -> None:
+        while not self._stop.is_set():
+            batch = self._next_batch()
+            if batch and self._store.store(batch):
+                self._acknowledge(batch)
+
+    def _acknowledge(self, batch: Sequence[Received]) -> None:
+        for message in batch:
+            if message.qos > 0:
+                self._client.ack(message.mid, message.qos)
