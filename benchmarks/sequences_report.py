@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from benchmarks.report import markdown_table, plot_score_timeline, write_json
+from benchmarks.report import fmt, markdown_table, plot_score_timeline, write_json
 from benchmarks.sequences import FrameOutcome, Timeline
 from edge.config import Thresholds
 
@@ -43,7 +43,7 @@ def report_markdown(metrics: dict[str, Any], command: str) -> str:
             s["id"],
             s["frames"],
             s["positive_frames"],
-            s["ttd_s"],
+            fmt(s["ttd_s"], 0),
             s["first_alert_frame"],
             s["false_alarms"],
             "yes" if s["open_at_onset"] else "no",

@@ -9,12 +9,13 @@ patch (a false positive) and negatives, so AP, P and R are all strictly between 
 
 from __future__ import annotations
 
+import csv
 from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
-import yaml
 import numpy as np
+import yaml
 
 WIDTH, HEIGHT, CELL = 640, 480, 80
 GRID_TOP = -80  # frame y of the first grid row (the letterbox pad is 40 input px = 80 frame px)
@@ -122,3 +123,47 @@ def write_registry(directory: Path, model: Path, *, score: float = 0.5) -> Path:
     registry = directory / "registry.yaml"
     registry.write_text(yaml.safe_dump({"default": "tiny-int8", "models": entries}))
     return registry
+
+
+# Timelines of 'bench sequences' with a known answer (see test_sequences).
+START_UNIX = 1_532_813_226  # any time; spacing is what matters
+PLUME = Patch(3, 3, 240)
+CLOUD = Patch(5, 1, 240)
+DIM = Patch(3, 3, 120)
+
+# id -> (timestamped, frames as (patch or None, smoke_expected))
+TIMELINES: dict[str, tuple[bool, list[tuple[Patch | None, int]]]] = {
+    # onset at frame 3, plume visible from frame 4, confirmed on frame 5 (2 of 4 frames): 120 s
+    "a_fire": (True, [(None, 0)] * 3 + [(None, 1)] + [(PLUME, 1)] * 4),
+    # a cloud on frames 1-2 confirms on frame 2: one false alarm, no smoke expected
+    "b_cloud": (True, [(None, 0), (CLOUD, 0), (CLOUD, 0), (None, 0), (None, 0)]),
+    # smoke expected but too dim for the detector: missed
+    "c_dim": (True, [(None, 0)] + [(DIM, 1)] * 5),
+    # no timestamps: spaced by --frame-interval-s 30; onset and plume at frame 2, alert frame 3
+    "d_untimed": (False, [(None, 0)] * 2 + [(PLUME, 1)] * 3),
+}
+
+
+def write_sequences(root: Path) -> Path:
+    rows = []
+    for sequence_id, (timed, frames) in TIMELINES.items():
+        for index, (patch, expected) in enumerate(frames):
+            file = f"frames/{sequence_id}_{index:02d}.jpg"
+            (root / "frames").mkdir(parents=True, exist_ok=True)
+            cv2.imwrite(str(root / file), frame_with([patch] if patch else [], index))
+            rows.append(
+                {
+                    "sequence_id": sequence_id,
+                    "camera": "cam-a",
+                    "frame_index": index,
+                    "file": file,
+                    "unix_time": START_UNIX + 60 * index if timed else "",
+                    "smoke_expected": expected,
+                }
+            )
+    path = root / "sequences.csv"
+    with path.open("w", newline="") as stream:
+        writer = csv.DictWriter(stream, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    return path

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import json
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,50 +18,8 @@ from benchmarks.sequences import (
 from edge.config import Thresholds
 from edge.detect.scripted import ScriptedDetector
 from edge.messages import Detection, DetectionClass
-from tests.unit.benchmarks.synthetic import Patch, frame_with
+from tests.unit.benchmarks.synthetic import START_UNIX, TIMELINES, frame_with, write_sequences
 from vigifeu.cli import main
-
-START_UNIX = 1_532_813_226  # any time; spacing is what matters
-PLUME = Patch(3, 3, 240)
-CLOUD = Patch(5, 1, 240)
-DIM = Patch(3, 3, 120)
-
-# id -> (timestamped, frames as (patch or None, smoke_expected))
-TIMELINES: dict[str, tuple[bool, list[tuple[Patch | None, int]]]] = {
-    # onset at frame 3, plume visible from frame 4, confirmed on frame 5 (2 of 4 frames): 120 s
-    "a_fire": (True, [(None, 0)] * 3 + [(None, 1)] + [(PLUME, 1)] * 4),
-    # a cloud on frames 1-2 confirms on frame 2: one false alarm, no smoke expected
-    "b_cloud": (True, [(None, 0), (CLOUD, 0), (CLOUD, 0), (None, 0), (None, 0)]),
-    # smoke expected but too dim for the detector: missed
-    "c_dim": (True, [(None, 0)] + [(DIM, 1)] * 5),
-    # no timestamps: spaced by --frame-interval-s 30; onset and plume at frame 2, alert frame 3
-    "d_untimed": (False, [(None, 0)] * 2 + [(PLUME, 1)] * 3),
-}
-
-
-def write_sequences(root: Path) -> Path:
-    rows = []
-    for sequence_id, (timed, frames) in TIMELINES.items():
-        for index, (patch, expected) in enumerate(frames):
-            file = f"frames/{sequence_id}_{index:02d}.jpg"
-            (root / "frames").mkdir(parents=True, exist_ok=True)
-            cv2.imwrite(str(root / file), frame_with([patch] if patch else [], index))
-            rows.append(
-                {
-                    "sequence_id": sequence_id,
-                    "camera": "cam-a",
-                    "frame_index": index,
-                    "file": file,
-                    "unix_time": START_UNIX + 60 * index if timed else "",
-                    "smoke_expected": expected,
-                }
-            )
-    path = root / "sequences.csv"
-    with path.open("w", newline="") as stream:
-        writer = csv.DictWriter(stream, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
-    return path
 
 
 def test_replay_gives_the_known_ttd_and_false_alarms(tiny_model: Path, tmp_path: Path) -> None:
@@ -85,7 +42,7 @@ def test_replay_gives_the_known_ttd_and_false_alarms(tiny_model: Path, tmp_path:
     assert metrics["thresholds"]["window_frames"] == 4
     for sequence_id in TIMELINES:
         assert cv2.imread(str(out / f"timeline_{sequence_id}.png")) is not None
-    assert "| a_fire | 8 | 5 | 120.000 | 5 | 0 | no |" in (out / "report.md").read_text()
+    assert "| a_fire | 8 | 5 | 120 | 5 | 0 | no |" in (out / "report.md").read_text()
 
 
 def test_thresholds_can_be_overridden(tiny_model: Path, tmp_path: Path) -> None:

@@ -1,0 +1,165 @@
+"""``vigifeu bench ...``: accuracy, sequences, speed, video, all; geo and ingest live in their modules.
+
+Heavy imports (onnxruntime, matplotlib, ultralytics) happen inside the chosen command only.
+``geo`` and ``ingest`` are parsed by their own modules, imported when chosen: their sub-parser
+takes the rest of the command line verbatim (``prefix_chars`` that no option uses).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import Protocol, cast
+
+from benchmarks.model import DEFAULT_REGISTRY
+from benchmarks.sequences import DEFAULT_FRAME_INTERVAL_S
+
+logger = logging.getLogger(__name__)
+
+DELEGATED = {
+    "geo": ("benchmarks.geo", "geolocation accuracy of the located alerts"),
+    "ingest": ("benchmarks.ingest", "central ingest throughput and latency"),
+}
+# sub-command -> function of benchmarks.commands (imported only when a command runs)
+COMMANDS = {
+    "accuracy": "accuracy",
+    "sequences": "sequences",
+    "speed": "speed",
+    "video": "video",
+    "all": "run_all",
+}
+INTERNAL = frozenset({"bench_command", "rest"})
+
+
+class CommandModule(Protocol):
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None: ...
+
+    def run(self, args: argparse.Namespace) -> int: ...
+
+
+def command_line(args: argparse.Namespace) -> str:
+    """The command as it could be typed again (every option spelled out, in parse order)."""
+    parts = ["vigifeu", "bench", args.bench_command]
+    for dest, value in vars(args).items():
+        if dest not in INTERNAL and value is not None:
+            parts += [f"--{dest.replace('_', '-')}", str(value)]
+    return " ".join(parts)
+
+
+def _model_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--model",
+        default="default",
+        help="registry name (default: the registry's default) or a path to an .onnx file",
+    )
+    parser.add_argument("--registry", type=Path, default=DEFAULT_REGISTRY)
+    parser.add_argument("--threads", type=int, default=2, help="onnxruntime intra-op threads")
+
+
+def _add_accuracy(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--data", type=Path, required=True, help="YOLO data.yaml")
+    parser.add_argument("--split", choices=["train", "val", "test"], default="val")
+    _model_options(parser)
+    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--threshold", type=float, help="operating score (default: the registry's)")
+    parser.add_argument("--limit", type=int, help="first N images only")
+
+
+def _add_sequences(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--sequences", type=Path, required=True, help="sequences.csv")
+    _model_options(parser)
+    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument(
+        "--frame-interval-s",
+        type=float,
+        default=DEFAULT_FRAME_INTERVAL_S,
+        help="spacing of a timeline that has no unix_time",
+    )
+    parser.add_argument("--camera-config", type=Path, help="take thresholds and masks from it")
+    parser.add_argument("--camera", help="camera id in --camera-config (default: the first)")
+    for name, kind in (
+        ("detection-score", float),
+        ("window-frames", int),
+        ("confirm-score", float),
+        ("end-after-s", float),
+    ):
+        parser.add_argument(f"--{name}", type=kind, help="override the confirmation setting")
+
+
+def _add_speed(parser: argparse.ArgumentParser) -> None:
+    _model_options(parser)
+    parser.add_argument("--images", type=Path, required=True, help="folder of frames")
+    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--limit", type=int, default=60, help="frames per round")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--fp32", type=Path, help="FP32 .onnx (default: the registry parent)")
+    parser.add_argument("--pt", type=Path, help="PyTorch checkpoint for ultralytics")
+
+
+def _add_video(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--video", type=Path, required=True)
+    parser.add_argument("--camera-config", type=Path, required=True)
+    parser.add_argument("--camera", help="camera id (default: the first of the file)")
+    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--model", help="registry name or .onnx (default: the config's)")
+    parser.add_argument("--registry", type=Path, help="default: the config's")
+    parser.add_argument(
+        "--time-scale", type=float, default=1.0, help="real seconds per second of footage"
+    )
+    parser.add_argument(
+        "--start-at", help="capture time of the first frame, ISO 8601 (default 2000-01-01Z)"
+    )
+
+
+def _add_all(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--shared", type=Path, required=True, help="the shared data folder")
+    _model_options(parser)
+    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--results", type=Path, required=True, help="RESULTS.md to refresh")
+    parser.add_argument("--speed-limit", type=int, default=60)
+    parser.add_argument("--speed-rounds", type=int, default=3)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    sub = parser.add_subparsers(dest="bench_command", metavar="BENCH", required=True)
+    own = (
+        ("accuracy", _add_accuracy, "per-frame AP, P/R/F1 on a YOLO split"),
+        ("sequences", _add_sequences, "time to detection and false alarms on timelines"),
+        ("speed", _add_speed, "latency and frames/s of the edge path against the baselines"),
+        ("video", _add_video, "recorded footage through the whole edge pipeline"),
+        ("all", _add_all, "accuracy + sequences + speed on the shared data; refresh RESULTS.md"),
+    )
+    for name, add, help_text in own:
+        command = sub.add_parser(name, help=help_text, description=help_text)
+        add(command)
+    for name, (_, help_text) in DELEGATED.items():
+        command = sub.add_parser(name, help=help_text, add_help=False, prefix_chars="\x01")
+        command.add_argument("rest", nargs="*", help="arguments of the delegated command")
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.bench_command in DELEGATED:
+        module_name, help_text = DELEGATED[args.bench_command]
+        try:
+            module = cast(CommandModule, importlib.import_module(module_name))
+        except ModuleNotFoundError as error:
+            if error.name != module_name:
+                raise
+            logger.error(
+                "bench %s: %s is not part of this checkout", args.bench_command, module_name
+            )
+            return 2
+        parser = argparse.ArgumentParser(
+            prog=f"vigifeu bench {args.bench_command}", description=help_text
+        )
+        module.add_arguments(parser)
+        return module.run(parser.parse_args(args.rest))
+    from benchmarks import commands
+
+    command = cast(
+        Callable[[argparse.Namespace, str], int], getattr(commands, COMMANDS[args.bench_command])
+    )
+    return command(args, command_line(args))

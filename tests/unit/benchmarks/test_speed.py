@@ -1,0 +1,90 @@
+"""``vigifeu bench speed`` on the tiny model, and its pure parts: ratios, targets, FLOPs."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+
+import cv2
+import numpy as np
+import onnx
+import pytest
+from onnx import TensorProto, helper, numpy_helper
+
+from benchmarks.flops import count_gflops
+from benchmarks.speed import STAGES, ratios, targets
+from tests.unit.benchmarks.synthetic import write_registry
+from vigifeu.cli import main
+
+
+def test_the_command_measures_every_path_side_by_side(
+    tiny_model: Path, tiny_dataset: Path, tmp_path: Path
+) -> None:
+    registry = write_registry(tmp_path / "models", tiny_model)
+    out = tmp_path / "out"
+    images = tiny_dataset.parent / "images" / "val"
+    argv = ["bench", "speed", "--registry", str(registry), "--images", str(images)]
+    assert main([*argv, "--limit", "3", "--rounds", "2", "--threads", "1", "--out", str(out)]) == 0
+    metrics = json.loads((out / "metrics.json").read_text())
+    paths = metrics["paths"]
+    # The INT8 entry's registry parent is the FP32 path; no .pt beside it, so no torch path.
+    assert paths["vigifeu_fp32"]["model"].endswith("tiny-fp32.onnx")
+    assert "no PyTorch .pt" in paths["ultralytics_torch"]["skipped"]
+    expected = ["vigifeu_int8", "vigifeu_fp32", "ultralytics_onnx"]
+    if importlib.util.find_spec("ultralytics") is None:
+        assert "not installed" in paths["ultralytics_onnx"]["skipped"]
+        expected = expected[:2]
+    for name in expected:
+        result = paths[name]
+        assert result["frames"] == 6  # 3 frames x 2 rounds
+        assert result["fps"] > 0
+        assert result["p95_ms"] >= result["p50_ms"] > 0
+        assert set(result["stages"]) == set(STAGES)
+        assert result["peak_rss_mb"] > 10
+        assert result["cameras_per_core_at_10s"] > 0
+    assert metrics["ratios"]["int8_vs_fp32"] > 0
+    assert metrics["ratios"]["int8_vs_ultralytics_torch"] is None
+    assert metrics["gflops_per_frame"] == 0.0  # the tiny graph has no Conv or MatMul
+    assert metrics["targets"]["int8_vs_ultralytics_torch"]["met"] is None
+    assert cv2.imread(str(out / "speed.png")) is not None
+    assert "| vigifeu_int8 |" in (out / "report.md").read_text()
+
+
+def test_ratios_and_targets() -> None:
+    paths = {
+        "vigifeu_int8": {"fps": 30.0, "pre_post_over_inference": 0.05},
+        "vigifeu_fp32": {"fps": 15.0},
+        "ultralytics_onnx": {"fps": 25.0},
+        "ultralytics_torch": {"skipped": "no .pt"},
+    }
+    found = ratios(paths)
+    assert found == {
+        "int8_vs_fp32": 2.0,
+        "int8_vs_ultralytics_onnx": 1.2,
+        "int8_vs_ultralytics_torch": None,
+    }
+    checks = targets(paths, found)
+    assert [checks[key]["met"] for key in checks] == [None, False, True, True]
+
+
+def test_flops_of_a_conv_and_a_matmul(tmp_path: Path) -> None:
+    weight = numpy_helper.from_array(np.zeros((8, 3, 3, 3), np.float32), "w")
+    matrix = numpy_helper.from_array(np.zeros((16, 4), np.float32), "m")
+    shape = numpy_helper.from_array(np.array([1, 8 * 4, 16], np.int64), "s")
+    graph = helper.make_graph(
+        [
+            helper.make_node("Conv", ["x", "w"], ["y"], pads=[1, 1, 1, 1]),  # 1x8x16x16
+            helper.make_node("Reshape", ["y", "s"], ["r"]),  # 1x32x16
+            helper.make_node("MatMul", ["r", "m"], ["z"]),  # 1x32x4
+        ],
+        "g",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 16, 16])],
+        [helper.make_tensor_value_info("z", TensorProto.FLOAT, [1, 32, 4])],
+        [weight, matrix, shape],
+    )
+    path = tmp_path / "g.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), str(path))
+    conv = 2 * (8 * 16 * 16) * (3 * 3 * 3)
+    matmul = 2 * (32 * 4) * 16
+    assert count_gflops(path) == pytest.approx((conv + matmul) / 1e9)
