@@ -249,7 +249,9 @@ def results_markdown(metrics: dict[str, Any], steps: list[Step], command: str) -
             "",
             f"{sequences['detected']} of {sequences['with_smoke']} sequences with smoke detected; "
             f"false alarms: {sequences['false_alarms']}; TTD counted from the reported ignition "
-            f"(`smoke_expected=1`), confirmation {_settings(sequences['thresholds'])}.",
+            f"(`smoke_expected=1`), confirmation {_settings(sequences['thresholds'])}. The "
+            "pre-ignition frames of the shared FIgLib timeline are training negatives of the "
+            "shipped model, so its false-alarm count there is optimistic.",
             "",
             markdown_table(
                 ["sequence", "frames", "TTD (s)", "false alarms", "open at onset"], sequence_rows

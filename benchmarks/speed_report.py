@@ -101,7 +101,10 @@ def report_markdown(metrics: dict[str, Any], command: str) -> str:
             "postprocess, one frame at a time). Ratios divide INT8 frames/s by the baseline's. "
             "CPU ms is process CPU time over all threads (onnxruntime's spinning threads included, "
             "so it overstates the cost slightly); cameras per core = 10 000 ms / CPU ms. Peak RSS "
-            "is each path's own worker process, imports included (torch for ultralytics).",
+            "is each path's own worker process, imports included (torch for ultralytics). "
+            "ultralytics' PyTorch predict letterboxes to a rectangle (a 640x480 frame stays "
+            "640x480 at 640 px, 25% fewer pixels than the square ONNX input), so it computes "
+            "less than the other paths and its achieved GFLOP/s is overstated by as much.",
             "",
             "![Latency per stage](speed.png)",
             "",

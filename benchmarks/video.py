@@ -182,6 +182,9 @@ def summary(run: VideoRun, model: ModelInfo, camera: Camera, video: Path) -> dic
         "frames_with_detection": sum(1 for row in run.timeline if row["kept"]),
         "alerts": {state.value: states.count(state.value) for state in EventState},
         "events": len({alert.event_id for alert in run.alerts}),
+        # Not ended by the replay: live, the edge ends them once the camera is blind for
+        # end_after_s, or at shutdown.
+        "open_at_end": states.count(EventState.START.value) - states.count(EventState.END.value),
         "first_alert_s": next((row["clip_s"] for row in run.timeline if row["alerts"]), None),
         "model": {"name": model.name, "sha256": model.sha256},
     }
@@ -247,7 +250,8 @@ def report_markdown(metrics: dict[str, Any], run: VideoRun, command: str) -> str
             f"Camera `{metrics['camera']}`, one frame every {metrics['cadence_s']:g} s: "
             f"{metrics['frames_analysed']} frames analysed, {metrics['frames_with_detection']} with "
             f"a detection after the filters, {metrics['events']} events, first alert at "
-            f"{fmt(metrics['first_alert_s'], 0)} s of footage. Model {metrics['model']['name']}.",
+            f"{fmt(metrics['first_alert_s'], 0)} s of footage, {metrics['open_at_end']} still open "
+            f"when the footage ends. Model {metrics['model']['name']}.",
             "",
             markdown_table(["state", "event", "step", "captured at", "score", "boxes"], rows),
             "",

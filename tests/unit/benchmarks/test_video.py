@@ -75,6 +75,7 @@ def test_the_edge_pipeline_alerts_once_the_plume_is_confirmed(
     assert [bool(row["kept"]) for row in timeline] == [False, False, True, True, True]
     assert metrics["alerts"] == {"start": 1, "update": 0, "end": 0}
     assert metrics["first_alert_s"] == 6.0
+    assert metrics["open_at_end"] == 1
     (line,) = (out / "alerts.jsonl").read_text().splitlines()
     alert = AlertMessage.model_validate_json(line)
     assert (alert.state, alert.camera_id, alert.site_id) == (EventState.START, "open", "test")
