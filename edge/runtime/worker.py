@@ -134,7 +134,6 @@ class InferenceLoop:
     def run(self) -> None:
         try:
             while not self._stop.is_set():
-                self._end_events_of_blind_cameras()
                 if not self.step():
                     self._stop.wait(self._idle_wait_s())
         finally:
@@ -142,7 +141,9 @@ class InferenceLoop:
                 self._store(lane.pipeline.flush(datetime.now(UTC)))
 
     def step(self) -> bool:
-        """Analyse the frames that are due and ready; returns whether there were any."""
+        """One pass: end the events of blind cameras, then analyse the frames that are due and
+        ready; returns whether there were any."""
+        self._end_events_of_blind_cameras()
         now_s = self._clock()
         batch: list[tuple[CameraLane, Frame]] = []
         for lane in self._lanes:
