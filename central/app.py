@@ -26,7 +26,7 @@ from central.api.routes import alerts, cameras, health, incidents, snapshots
 from central.api.schemas import API_PREFIX
 from central.db import make_engine, make_session_factory
 from central.db.migrate import upgrade_to_head
-from central.incidents.service import Locator
+from central.incidents.locating import Locator
 from central.ingest.batch import BatchStore
 from central.ingest.consumer import ConsumerConfig, MqttConsumer, MqttEndpoint
 from central.ingest.handler import HandlerConfig

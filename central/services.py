@@ -12,7 +12,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from central.incidents.clustering import ClusterConfig
-from central.incidents.service import Locator
+from central.incidents.locating import Locator
 from central.ingest.batch import Listener
 from central.ingest.consumer import MqttConsumer
 from central.ingest.metrics import IngestMetrics

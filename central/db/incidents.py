@@ -52,7 +52,8 @@ class Location(Base):
 
     WGS84 degrees; 1-sigma ellipse semi-axes in metres, major axis clockwise from true north.
     ``estimate`` is the locator's full output (``LocationEstimate.to_json()``); the attribution
-    names are copied into columns so that incidents can be filtered by them.
+    names are copied into columns so that incidents can be filtered by them. ``sightings`` is
+    the rounded camera/box set it was computed from: the same set is not located again.
     """
 
     __tablename__ = "locations"
@@ -75,6 +76,8 @@ class Location(Base):
     massif: Mapped[str | None] = mapped_column(String(100), index=True)
     attribution: Mapped[dict[str, Any] | None] = mapped_column(JsonDocument)
     estimate: Mapped[dict[str, Any]] = mapped_column(JsonDocument)
+    # What the estimate was computed from (central.incidents.locating.sighting_signature).
+    sightings: Mapped[list[dict[str, Any]]] = mapped_column(JsonDocument, default=list)
 
     incident: Mapped[Incident] = relationship(back_populates="location")
 

@@ -8,29 +8,17 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Protocol
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import contracts
 from central.audit import record_audit
-from central.db import (
-    Alert,
-    AlertSnapshot,
-    Camera,
-    Event,
-    Incident,
-    Location,
-    Snapshot,
-    utc_now,
-)
+from central.db import Alert, AlertSnapshot, Event, Incident, Snapshot, utc_now
 from central.db.registry import camera_for, pose_for
-from central.geo.locate import LocationEstimate, Sighting
 from central.incidents.clustering import (
     BearingCone,
     ClusterConfig,
@@ -41,16 +29,11 @@ from central.incidents.clustering import (
     point_radius_m,
 )
 from central.incidents.lifecycle import OPEN_STATUSES, IncidentStatus
+from central.incidents.locating import Locator, latest_sightings, locate_incident
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_CLUSTER_CONFIG = ClusterConfig()
-
-
-class Locator(Protocol):
-    """``central.geo.Locator`` or a fake: sightings of one fire -> located estimate."""
-
-    def locate(self, sightings: Sequence[Sighting]) -> LocationEstimate: ...
 
 
 class IngestOutcome(StrEnum):
@@ -64,53 +47,12 @@ class IngestResult:
     alert_id: uuid.UUID
     incident_id: int | None  # None only for a duplicate whose first copy is elsewhere
     incident_created: bool = False
-    relocated: bool = False
+    located: bool = False  # the location was (re)computed now (False when deferred)
 
 
 def main_box(alert: contracts.AlertMessage) -> contracts.BoundingBox | None:
     """The box a sighting is made of: the highest-scoring one (None for an ``end``)."""
     return max(alert.boxes, key=lambda box: box.score, default=None)
-
-
-def _sighting_of(alert: Alert, camera_key: str) -> Sighting | None:
-    boxes = [contracts.BoundingBox.model_validate(box) for box in alert.boxes]
-    if not boxes:
-        return None
-    return Sighting(
-        camera_key=camera_key,
-        geometry=contracts.CameraGeometry.model_validate(alert.geometry),
-        box=max(boxes, key=lambda box: box.score),
-        captured_at=alert.captured_at,
-    )
-
-
-def latest_sightings(session: Session, incident_id: int) -> list[Sighting]:
-    """The most recent boxed alert of each camera of the incident, as sightings (by camera key)."""
-    latest = (
-        select(Alert.camera_pk, func.max(Alert.captured_at).label("captured_at"))
-        .join(Event, Alert.event_id == Event.id)
-        .where(Event.incident_id == incident_id, Alert.state != contracts.EventState.END.value)
-        .group_by(Alert.camera_pk)
-        .subquery()
-    )
-    rows = session.execute(
-        select(Alert, Camera.site_id, Camera.camera_id)
-        .join(Event, Alert.event_id == Event.id)
-        .join(Camera, Alert.camera_pk == Camera.id)
-        .join(
-            latest,
-            (Alert.camera_pk == latest.c.camera_pk) & (Alert.captured_at == latest.c.captured_at),
-        )
-        .where(Event.incident_id == incident_id, Alert.state != contracts.EventState.END.value)
-        .order_by(Camera.site_id, Camera.camera_id, Alert.id.desc())
-    ).all()
-    sightings: dict[str, Sighting] = {}
-    for alert, site_id, camera_id in rows:
-        key = f"{site_id}/{camera_id}"
-        sighting = _sighting_of(alert, key)
-        if sighting is not None and key not in sightings:
-            sightings[key] = sighting
-    return list(sightings.values())
 
 
 def _candidate_views(
@@ -214,61 +156,20 @@ def _fold(incident: Incident, event: Event, alert: contracts.AlertMessage) -> No
         incident.detection_class = contracts.DetectionClass.FIRE.value
 
 
-def store_location(session: Session, incident: Incident, estimate: LocationEstimate) -> Location:
-    """Write ``estimate`` as the incident's current location (one row, revised in place)."""
-    document = estimate.to_json()
-    attribution = estimate.attribution
-    values = {
-        "computed_at": utc_now(),
-        "method": estimate.method,
-        "camera_count": len(estimate.bearings),
-        "latitude_deg": estimate.latitude_deg,
-        "longitude_deg": estimate.longitude_deg,
-        "semi_major_m": estimate.semi_major_m,
-        "semi_minor_m": estimate.semi_minor_m,
-        "orientation_deg": estimate.orientation_deg,
-        "degenerate": estimate.degenerate,
-        "dfci_code": attribution.dfci_code if attribution else None,
-        "commune": attribution.commune if attribution else None,
-        "commune_insee": attribution.commune_insee if attribution else None,
-        "massif": attribution.massif if attribution else None,
-        "attribution": document.get("attribution"),
-        "estimate": document,
-    }
-    location = incident.location
-    if location is None:
-        location = Location(incident_id=incident.id, revision=1, **values)
-        session.add(location)
-        incident.location = location
-    else:
-        for name, value in values.items():
-            setattr(location, name, value)
-        location.revision += 1
-    return location
-
-
-def _relocate(session: Session, incident: Incident, locator: Locator) -> bool:
-    sightings = latest_sightings(session, incident.id)
-    try:
-        estimate = locator.locate(sightings)
-    except Exception:
-        # A geolocation bug must not lose the alert: it is stored, the location stays as it was.
-        logger.exception("locating incident %d failed; keeping its previous location", incident.id)
-        return False
-    store_location(session, incident, estimate)
-    return True
-
-
 def ingest_alert(
     session: Session,
     alert: contracts.AlertMessage,
     locator: Locator,
     config: ClusterConfig = DEFAULT_CLUSTER_CONFIG,
+    pending_locations: set[int] | None = None,
 ) -> IngestResult:
     """Store ``alert`` once (by ``alert_id``), attach it to an incident and re-locate that.
 
     Same ``event_id`` -> same incident. A new event joins an open incident whose bearings agree
-    (``central.incidents.clustering``) or starts a new one. Does not commit.
+    (``central.incidents.clustering``) or starts a new one. The incident is re-located at
+    once, or, when ``pending_locations`` is given, its id is added there for the caller to
+    locate with ``locate_incidents`` before committing (one fix per incident per batch).
+    Does not commit.
     """
     existing = session.scalar(select(Alert).where(Alert.alert_id == alert.alert_id))
     if existing is not None:
@@ -323,5 +224,10 @@ def ingest_alert(
     session.add(stored)
     session.flush()
     _store_snapshots(session, alert, stored)
-    relocated = box is not None and _relocate(session, incident, locator)
-    return IngestResult(IngestOutcome.STORED, alert.alert_id, incident.id, created, relocated)
+    located = False
+    if box is not None:
+        if pending_locations is None:
+            located = locate_incident(session, incident, locator)
+        else:
+            pending_locations.add(incident.id)
+    return IngestResult(IngestOutcome.STORED, alert.alert_id, incident.id, created, located)

@@ -17,7 +17,7 @@ from sqlalchemy import exc
 from sqlalchemy.orm import Session, sessionmaker
 
 from central.db.registry import forget_cached
-from central.incidents.service import Locator
+from central.incidents.locating import Locator, locate_incidents
 from central.ingest.handler import (
     Handled,
     HandledKind,
@@ -101,10 +101,12 @@ class BatchStore:
     def _in_one_transaction(self, batch: Sequence[Received]) -> list[Handled]:
         with self._session_factory() as session:
             try:
+                pending: set[int] = set()
                 handled = [
-                    handle_message(session, message, self._locator, self._config)
+                    handle_message(session, message, self._locator, self._config, pending)
                     for message in batch
                 ]
+                locate_incidents(session, pending, self._locator)
                 session.commit()
             except BaseException:
                 session.rollback()

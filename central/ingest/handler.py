@@ -16,7 +16,8 @@ import contracts
 from central.db import QuarantinedMessage, Site
 from central.db.registry import camera_for, site_for
 from central.incidents.clustering import ClusterConfig
-from central.incidents.service import IngestOutcome, IngestResult, Locator, ingest_alert
+from central.incidents.locating import Locator
+from central.incidents.service import IngestOutcome, IngestResult, ingest_alert
 
 logger = logging.getLogger(__name__)
 
@@ -98,16 +99,23 @@ def _status(session: Session, message: contracts.CameraStatusMessage) -> Handled
 
 
 def handle_message(
-    session: Session, message: Received, locator: Locator, config: HandlerConfig
+    session: Session,
+    message: Received,
+    locator: Locator,
+    config: HandlerConfig,
+    pending_locations: set[int] | None = None,
 ) -> Handled:
-    """Validate and store one message. Contract errors are quarantined, not raised."""
+    """Validate and store one message. Contract errors are quarantined, not raised.
+
+    ``pending_locations``: see ``ingest_alert`` (the batch locates each incident once).
+    """
     try:
         _, decoded = contracts.decode_message(message.topic, message.payload)
     except contracts.ContractError as error:
         logger.warning("quarantined a message on %s: %s", message.topic[:100], error.reason)
         return quarantine(session, message, error.reason, config)
     if isinstance(decoded, contracts.AlertMessage):
-        result = ingest_alert(session, decoded, locator, config.cluster)
+        result = ingest_alert(session, decoded, locator, config.cluster, pending_locations)
         return Handled(
             HandledKind.ALERT, camera_key=f"{decoded.site_id}/{decoded.camera_id}", alert=result
         )

@@ -198,6 +198,7 @@ def upgrade() -> None:
         sa.Column("massif", sa.String(length=100), nullable=True),
         sa.Column("attribution", JSON_DOCUMENT, nullable=True),
         sa.Column("estimate", JSON_DOCUMENT, nullable=False),
+        sa.Column("sightings", JSON_DOCUMENT, nullable=False),
         sa.ForeignKeyConstraint(
             ["incident_id"], ["incidents.id"], name=op.f("fk_locations_incident_id_incidents")
         ),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import uuid
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
@@ -18,7 +19,7 @@ from central.ingest import batch as batch_module
 from central.ingest.batch import BatchStore
 from central.ingest.handler import Handled, HandledKind, HandlerConfig, Received
 from central.ingest.metrics import IngestMetrics
-from tests.unit.central.builders import CABANELLE, T0, FakeLocator, alert
+from tests.unit.central.builders import CABANELLE, T0, FakeLocator, alert, box
 
 CONFIG = HandlerConfig(
     instance_id="test", quarantine_payload_max_bytes=100, cluster=ClusterConfig()
@@ -242,3 +243,22 @@ def test_a_failing_listener_does_not_stop_ingest(sessions: sessionmaker[Session]
     store, metrics = make_store(sessions, listeners=[broken])
     assert store.store([received(alert(CABANELLE, azimuth_deg=240.0))])
     assert metrics.snapshot()["ingested"] == 1
+
+
+def test_a_batch_locates_each_incident_once(sessions: sessionmaker[Session]) -> None:
+    locator = FakeLocator()
+    store = BatchStore(sessions, locator, CONFIG, IngestMetrics(), threading.Event())
+    event_id = uuid.uuid4()
+    steps = [
+        alert(
+            CABANELLE,
+            azimuth_deg=240.0,
+            event_id=event_id,
+            sequence=step,
+            captured_at=T0 + timedelta(seconds=60 * step),
+            boxes=[box(0.5 + step / 100)],
+        )
+        for step in range(6)
+    ]
+    assert store.store([received(step, mid) for mid, step in enumerate(steps, 1)])
+    assert len(locator.calls) == 1

@@ -21,6 +21,7 @@ from central.db import (
 )
 from central.db.migrate import head_revision, schema_differences
 from central.incidents.lifecycle import IncidentStatus
+from central.incidents.locating import locate_incidents
 from central.incidents.service import IngestOutcome, ingest_alert
 from tests.unit.central.builders import (
     CABANELLE,
@@ -172,7 +173,7 @@ def test_an_event_keeps_its_incident_through_update_and_end(
         session.commit()
     assert len({result.incident_id for result in results}) == 1
     # the end carries no box: nothing new to locate
-    assert [result.relocated for result in results] == [True, True, False]
+    assert [result.located for result in results] == [True, True, False]
     with sessions() as session:
         event = session.get_one(Event, event_id)
         assert (event.alert_count, event.started_at, event.ended_at) == (3, T0, later(60))
@@ -235,7 +236,7 @@ def test_a_locator_failure_keeps_the_alert(sessions: sessionmaker[Session]) -> N
         result = ingest_alert(session, alert(CABANELLE, azimuth_deg=240.0), BrokenLocator())
         session.commit()
         assert result.outcome is IngestOutcome.STORED
-        assert not result.relocated
+        assert not result.located
         assert (count(session, Alert), count(session, Location)) == (1, 0)
 
 
@@ -252,3 +253,69 @@ def test_a_finished_incident_is_not_joined_by_a_new_event(
         session.commit()
     assert second.incident_created
     assert second.incident_id != first.incident_id
+
+
+def test_an_update_with_the_same_box_is_not_located_again(
+    sessions: sessionmaker[Session], locator: FakeLocator
+) -> None:
+    event_id = uuid.uuid4()
+    with sessions() as session:
+        first = ingest_alert(
+            session, alert(CABANELLE, azimuth_deg=240.0, event_id=event_id), locator
+        )
+        same = alert(
+            CABANELLE, azimuth_deg=240.0, event_id=event_id, sequence=1, captured_at=later(60)
+        )
+        # 0.04 % of the frame: below the rounding, cannot move the fix
+        nudged = alert(
+            CABANELLE,
+            azimuth_deg=240.0,
+            event_id=event_id,
+            sequence=2,
+            captured_at=later(120),
+            boxes=[box(0.5004)],
+        )
+        moved = alert(
+            CABANELLE,
+            azimuth_deg=240.0,
+            event_id=event_id,
+            sequence=3,
+            captured_at=later(180),
+            boxes=[box(0.51)],
+        )
+        results = [ingest_alert(session, step, locator) for step in (same, nudged, moved)]
+        session.commit()
+        assert [first.located, *(r.located for r in results)] == [True, False, False, True]
+        assert len(locator.calls) == 2
+        assert session.scalars(select(Location)).one().revision == 2
+
+
+def test_deferred_locations_are_computed_once_per_incident(
+    sessions: sessionmaker[Session], locator: FakeLocator
+) -> None:
+    pending: set[int] = set()
+    event_id = uuid.uuid4()
+    with sessions() as session:
+        results = [
+            ingest_alert(
+                session,
+                alert(
+                    CABANELLE,
+                    azimuth_deg=240.0,
+                    event_id=event_id,
+                    sequence=step,
+                    captured_at=later(60 * step),
+                    boxes=[box(0.5 + step / 100)],
+                ),
+                locator,
+                pending_locations=pending,
+            )
+            for step in range(5)
+        ]
+        assert not any(result.located for result in results)
+        assert pending == {results[0].incident_id}
+        assert locate_incidents(session, pending, locator) == pending
+        session.commit()
+        assert len(locator.calls) == 1
+        [latest] = locator.calls[0]
+        assert latest.captured_at == later(240)  # from the last update
