@@ -1,9 +1,11 @@
 """The Locator: alerts' boxes from one or more cameras -> a located, attributed smoke estimate.
 
-Method, best first: ``triangulation`` (two or more cameras with a usable cut angle),
-``terrain`` (one camera + DEM, when the ray-cast quality gates pass), ``bearing_only`` (a
-bearing and, where the DEM allows, a distance interval: the point is then the middle of the
-interval and the ellipse spans it), ``none`` (no sighting). Positions are WGS84 (EPSG:4326)
+Method, best first: ``triangulation`` (two or more cameras with a cut angle of 30 deg or
+more), then whichever of these has the smallest 1-sigma ellipse: ``terrain`` (one camera + DEM,
+when the ray-cast quality gates pass), a weak ``triangulation`` (cut 5-30 deg, flagged
+``cut_angle_below_30deg``), ``bearing_only`` with a distance interval (the point is the middle
+of the interval and the ellipse spans it, +-2 sigma); else ``bearing_only`` with no point, and
+``none`` when there is no sighting. Positions are WGS84 (EPSG:4326)
 degrees; the ellipse is 1-sigma, semi-axes in metres, orientation of the major axis in degrees
 clockwise from true north in [0, 180). ``degenerate`` names why a better method was not used.
 """
@@ -33,6 +35,10 @@ from central.geo.terrain import TerrainFix, cross_sigma_m, terrain_fix
 from central.geo.triangulate import BearingLine, Degenerate, error_ellipse, triangulate
 
 Method = Literal["triangulation", "terrain", "bearing_only", "none"]
+# Under a 30 deg cut a two-camera fix is degenerate, but down to 5 deg it may still beat a
+# one-camera distance interval: the smaller 1-sigma ellipse wins. Below 5 deg the rays are
+# practically parallel.
+WEAK_CUT_DEG = 5.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +111,15 @@ class _View:
     terrain_ellipse: tuple[float, float, float] | None  # when the interval is closed
 
 
+@dataclass(frozen=True, slots=True)
+class _Candidate:
+    method: Method
+    longitude_deg: float
+    latitude_deg: float
+    ellipse: tuple[float, float, float]  # 1-sigma semi-major, semi-minor (m), orientation (deg)
+    reason: str | None = None  # why a bearing-only candidate has no point fix
+
+
 class Locator:
     def __init__(
         self,
@@ -126,6 +141,7 @@ class Locator:
         if not views:
             return LocationEstimate("none", None, None, None, None, None, (), "no_sightings", None)
         degenerate: str | None = None
+        candidates: list[_Candidate] = []
         if len(views) >= 2:
             lines = [
                 BearingLine(
@@ -138,27 +154,37 @@ class Locator:
             ]
             fix = triangulate(lines)
             if not isinstance(fix, Degenerate):
-                major, minor, orientation = error_ellipse(fix.covariance_en_m2)
+                ellipse = error_ellipse(fix.covariance_en_m2)
                 return self._estimate(
-                    "triangulation",
-                    fix.longitude_deg,
-                    fix.latitude_deg,
-                    (major, minor, orientation),
-                    bearings,
-                    None,
+                    "triangulation", fix.longitude_deg, fix.latitude_deg, ellipse, bearings, None
                 )
             degenerate = fix.reason
-        located = [
-            (view.terrain_ellipse, view.terrain.hit)
-            for view in views
-            if view.terrain and view.terrain.point_ok and view.terrain.hit and view.terrain_ellipse
-        ]
-        if located:
-            ellipse, hit = min(located, key=lambda candidate: candidate[0][0])
-            return self._estimate(
-                "terrain", hit.longitude_deg, hit.latitude_deg, ellipse, bearings, degenerate
+            if fix.reason == "cut_angle_below_30deg":
+                # Still a constraint across the bearings; it competes on its (long) ellipse.
+                weak = triangulate(lines, min_cut_deg=WEAK_CUT_DEG)
+                if not isinstance(weak, Degenerate):
+                    ellipse = error_ellipse(weak.covariance_en_m2)
+                    candidates.append(
+                        _Candidate("triangulation", weak.longitude_deg, weak.latitude_deg, ellipse)
+                    )
+        candidates.extend(_terrain_candidates(views))
+        if not candidates:
+            reasons = [
+                view.terrain.reason for view in views if view.terrain and view.terrain.reason
+            ]
+            reason = degenerate or (reasons[0] if reasons else "no_terrain_data")
+            return LocationEstimate(
+                "bearing_only", None, None, None, None, None, bearings, reason, None
             )
-        return self._bearing_only(views, bearings, degenerate)
+        best = min(candidates, key=lambda candidate: candidate.ellipse[0])
+        return self._estimate(
+            best.method,
+            best.longitude_deg,
+            best.latitude_deg,
+            best.ellipse,
+            bearings,
+            degenerate or best.reason,
+        )
 
     def _view(self, sighting: Sighting) -> _View:
         geometry = sighting.geometry
@@ -176,27 +202,6 @@ class Locator:
             )
         ellipse = _terrain_ellipse(bearing, terrain) if terrain else None
         return _View(sighting, eye, bearing, terrain, ellipse)
-
-    def _bearing_only(
-        self, views: list[_View], bearings: tuple[CameraBearing, ...], degenerate: str | None
-    ) -> LocationEstimate:
-        reasons = [view.terrain.reason for view in views if view.terrain and view.terrain.reason]
-        reason = degenerate or (reasons[0] if reasons else "no_terrain_data")
-        bounded = [
-            (view.terrain_ellipse, view.terrain.interval_m, view)
-            for view in views
-            if view.terrain and view.terrain.interval_m and view.terrain_ellipse
-        ]
-        if not bounded:
-            return LocationEstimate(
-                "bearing_only", None, None, None, None, None, bearings, reason, None
-            )
-        ellipse, (near, far), best = min(bounded, key=lambda candidate: candidate[0][0])
-        middle_m = (near + (far if far is not None else near)) / 2
-        lon, lat, _ = GEOD.fwd(
-            best.eye.longitude_deg, best.eye.latitude_deg, best.bearing.azimuth_deg, middle_m
-        )
-        return self._estimate("bearing_only", float(lon), float(lat), ellipse, bearings, reason)
 
     def _estimate(
         self,
@@ -221,6 +226,29 @@ class Locator:
                 self._geodata, longitude_deg, latitude_deg, major, minor, orientation
             ),
         )
+
+
+def _terrain_candidates(views: Sequence[_View]) -> list[_Candidate]:
+    """Terrain point fixes (gates passed) and, as bearing-only, the middle of every closed
+    distance interval."""
+    candidates = []
+    for view in views:
+        terrain, ellipse = view.terrain, view.terrain_ellipse
+        if terrain is None or ellipse is None or terrain.interval_m is None:
+            continue
+        if terrain.point_ok and terrain.hit is not None:
+            hit = terrain.hit
+            candidates.append(_Candidate("terrain", hit.longitude_deg, hit.latitude_deg, ellipse))
+            continue
+        near, far = terrain.interval_m
+        middle_m = (near + (far if far is not None else near)) / 2
+        lon, lat, _ = GEOD.fwd(
+            view.eye.longitude_deg, view.eye.latitude_deg, view.bearing.azimuth_deg, middle_m
+        )
+        candidates.append(
+            _Candidate("bearing_only", float(lon), float(lat), ellipse, terrain.reason)
+        )
+    return candidates
 
 
 def _terrain_ellipse(bearing: BoxBearing, terrain: TerrainFix) -> tuple[float, float, float] | None:

@@ -118,14 +118,15 @@ def _cross(p: npt.NDArray[np.float64], q: npt.NDArray[np.float64]) -> float:
     return float(p[0] * q[1] - p[1] * q[0])
 
 
-def triangulate(lines: Sequence[BearingLine]) -> Fix | Degenerate:
+def triangulate(lines: Sequence[BearingLine], min_cut_deg: float = MIN_CUT_DEG) -> Fix | Degenerate:
     """Maximum-likelihood fix of two or more lines; drops the worst line while chi-square
-    fails its 99 % test (three or more lines), then re-checks the geometry."""
+    fails its 99 % test (three or more lines), then re-checks the geometry. A caller that
+    has nothing better may lower ``min_cut_deg`` to get a weak fix with its long ellipse."""
     if len(lines) < 2:
         raise ValueError("triangulation needs at least two bearing lines")
     used = list(range(len(lines)))
     while True:
-        result = _solve([lines[i] for i in used])
+        result = _solve([lines[i] for i in used], min_cut_deg)
         if isinstance(result, Degenerate):
             return result
         fix, normalised = result
@@ -159,7 +160,9 @@ def _best_pair(lines: Sequence[BearingLine]) -> tuple[float, float] | Degenerate
     return Degenerate("colocated_cameras") if colocated else reasons[0]
 
 
-def _solve(lines: Sequence[BearingLine]) -> tuple[Fix, npt.NDArray[np.float64]] | Degenerate:
+def _solve(
+    lines: Sequence[BearingLine], min_cut_deg: float
+) -> tuple[Fix, npt.NDArray[np.float64]] | Degenerate:
     start = _best_pair(lines)
     if isinstance(start, Degenerate):
         return start
@@ -201,7 +204,7 @@ def _solve(lines: Sequence[BearingLine]) -> tuple[Fix, npt.NDArray[np.float64]] 
         covariance = covariance * max(1.0, chi2 / (len(lines) - 2))
     at_fix = np.asarray(back) + 180.0
     best_cut = max(cut_angle_deg(p, q) for p, q in itertools.combinations(at_fix, 2))
-    if best_cut < MIN_CUT_DEG:
+    if best_cut < min_cut_deg:
         return Degenerate("cut_angle_below_30deg")
     fix = Fix(
         longitude_deg=float(lon),

@@ -135,6 +135,21 @@ def test_near_collinear_cameras_are_flagged(geodata: GeoData) -> None:
     assert estimate.method in {"terrain", "bearing_only"}
 
 
+def test_weak_cut_still_gives_a_flagged_fix(geodata: GeoData) -> None:
+    """courmettes and valbonne (10 km apart) on a point in Nice 20 km east: 27.6 deg cut."""
+    nice = Eye(7.28, 43.70, 23.0)
+    estimate = Locator(geodata).locate(
+        [
+            sighting("courmettes", COURMETTES, nice, heading_error_deg=0.2),
+            sighting("valbonne", VALBONNE, nice, heading_error_deg=-0.2),
+        ]
+    )
+    assert estimate.degenerate == "cut_angle_below_30deg"
+    assert estimate.method == "triangulation"
+    assert estimate.semi_major_m is not None
+    assert error_m(estimate, nice) < 2 * estimate.semi_major_m
+
+
 def test_no_sightings(geodata: GeoData) -> None:
     estimate = Locator(geodata).locate([])
     assert estimate.method == "none"
