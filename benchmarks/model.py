@@ -19,9 +19,9 @@ from edge.detect.registry import (
 
 DEFAULT_REGISTRY = Path("models/registry.yaml")
 # Operating point of a bare .onnx file, which has no registry entry to say it: ultralytics'
-# predict() defaults, so figures of an unregistered file compare with its own tools.
+# predict() score default (0.25), and the NMS IoU that OnnxDetector uses by default.
 UNREGISTERED_SCORE_THRESHOLD = 0.25
-UNREGISTERED_IOU_THRESHOLD = 0.7
+UNREGISTERED_IOU_THRESHOLD = 0.45
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import warnings
 from pathlib import Path
 
 import cv2
@@ -88,3 +89,42 @@ def test_flops_of_a_conv_and_a_matmul(tmp_path: Path) -> None:
     conv = 2 * (8 * 16 * 16) * (3 * 3 * 3)
     matmul = 2 * (32 * 4) * 16
     assert count_gflops(path) == pytest.approx((conv + matmul) / 1e9)
+
+
+@pytest.fixture(scope="module")
+def yolo_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An untrained 2-class YOLOv8n: ``yolo.pt`` and its ONNX export ``yolo.onnx`` beside it."""
+    pytest.importorskip("ultralytics", reason="the torch baseline needs the train extra")
+    import torch
+    from ultralytics import YOLO
+    from ultralytics.nn.tasks import DetectionModel
+
+    folder = tmp_path_factory.mktemp("yolo")
+    network = DetectionModel("yolov8n.yaml", nc=2, verbose=False)
+    network.names = {0: "smoke", 1: "fire"}
+    checkpoint = folder / "yolo.pt"
+    torch.save({"model": network, "train_args": {"imgsz": 320, "task": "detect"}}, checkpoint)
+    with warnings.catch_warnings():
+        # The TorchScript exporter ultralytics calls warns (deprecation, tracer): not ours to fix.
+        warnings.simplefilter("ignore")
+        YOLO(str(checkpoint)).export(format="onnx", imgsz=320, simplify=False, verbose=False)
+    return checkpoint
+
+
+@pytest.mark.slow
+def test_the_pytorch_baseline_runs_on_the_checkpoint_beside_the_model(
+    yolo_checkpoint: Path, tiny_dataset: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    images = tiny_dataset.parent / "images" / "val"
+    argv = ["bench", "speed", "--model", str(yolo_checkpoint.with_suffix(".onnx"))]
+    argv += ["--images", str(images), "--limit", "2", "--rounds", "1", "--out", str(out)]
+    assert main(argv) == 0
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert "no FP32 parent" in metrics["paths"]["vigifeu_fp32"]["skipped"]
+    torch_path = metrics["paths"]["ultralytics_torch"]
+    assert torch_path["model"] == str(yolo_checkpoint)
+    assert torch_path["frames"] == 2
+    assert metrics["ratios"]["int8_vs_ultralytics_torch"] > 0
+    # YOLOv8n at 320 is 8.7 GFLOPs at 640 / 4 = 2.2 (thop); the graph count skips a few ops.
+    assert metrics["gflops_per_frame"] == pytest.approx(2.2, rel=0.1)
