@@ -46,6 +46,7 @@ def run(args: argparse.Namespace) -> int:
             logger.error("invalid setting %s: %s", where, item["msg"])
         return 2
     app = create_app(settings)
-    # uvicorn handles SIGINT/SIGTERM: the lifespan stops ingest, then run() returns 0.
+    # uvicorn handles SIGINT/SIGTERM: the lifespan stops ingest cleanly, then uvicorn raises
+    # the signal again so that the process ends by it, as services conventionally do.
     uvicorn.run(app, host=settings.host, port=settings.port, log_config=None, access_log=False)
     return 0

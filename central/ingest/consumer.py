@@ -147,6 +147,7 @@ class MqttConsumer:
             self._worker.join(JOIN_TIMEOUT_S)
         self._client.disconnect()
         self._client.loop_stop()
+        logger.info("ingest stopped; unacknowledged messages stay queued at the broker")
 
     def _on_connect(
         self, client: mqtt.Client, _userdata: Any, flags: Any, reason: Any, _props: Any

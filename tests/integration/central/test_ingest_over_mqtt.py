@@ -1,0 +1,113 @@
+"""Alerts published over a real Mosquitto become stored, clustered, located incidents."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from pyproj import Geod
+
+import contracts
+from tests.integration.central.conftest import Publisher, running_central, wait_until
+from tests.support.services import Mosquitto
+from tests.unit.central.builders import (
+    CABANELLE,
+    COURMETTES,
+    T2_LATITUDE_DEG,
+    T2_LONGITUDE_DEG,
+    alert,
+    alert_towards,
+    later,
+)
+
+pytestmark = pytest.mark.integration
+
+# Issue 6 target for two calibrated cameras up to 20 km: median error <= 150 m.
+TWO_CAMERA_TARGET_M = 150.0
+
+
+def counters(client: TestClient) -> dict[str, int]:
+    return dict(client.get("/api/v1/metrics").json()["counters"])
+
+
+def received(client: TestClient, count: int) -> bool:
+    return counters(client).get("received", 0) >= count
+
+
+def test_two_cameras_make_one_located_incident(
+    database_url: str, mosquitto: Mosquitto, publisher: Publisher
+) -> None:
+    with running_central(database_url, mosquitto) as client:
+        publisher.send(alert_towards(CABANELLE, T2_LATITUDE_DEG, T2_LONGITUDE_DEG, snapshot_seed=1))
+        publisher.send(
+            alert_towards(COURMETTES, T2_LATITUDE_DEG, T2_LONGITUDE_DEG, captured_at=later(45))
+        )
+        wait_until(lambda: received(client, 2), what="two alerts")
+        body = client.get("/api/v1/incidents").json()
+        assert body["total"] == 1
+        [incident] = body["items"]
+        assert incident["cameras"] == ["cabanelle/cam-1", "courmettes/cam-1"]
+        location: dict[str, Any] = incident["location"]
+        assert (location["method"], location["camera_count"]) == ("triangulation", 2)
+        _, _, error_m = Geod(ellps="WGS84").inv(
+            location["longitude_deg"], location["latitude_deg"], T2_LONGITUDE_DEG, T2_LATITUDE_DEG
+        )
+        assert error_m <= TWO_CAMERA_TARGET_M
+        attribution = location["attribution"]
+        # research note geolocation-methods §9.6: T2 is LD86G3.4, commune Nice, zone Paillon
+        assert (attribution["dfci_subsquare"], attribution["commune"], attribution["massif"]) == (
+            "LD86G3.4",
+            "Nice",
+            "Paillon",
+        )
+        assert [station["name"] for station in attribution["nearest_stations"]]
+
+
+def test_duplicates_once_and_bad_messages_quarantined_without_stopping_ingest(
+    sqlite_url: str, mosquitto: Mosquitto, publisher: Publisher
+) -> None:
+    first = alert(CABANELLE, azimuth_deg=240.0)
+    after = alert(CABANELLE, azimuth_deg=241.0, captured_at=later(60))
+    topic = contracts.topic_for("cabanelle", "cam-1", contracts.MessageKind.ALERT)
+    with running_central(sqlite_url, mosquitto) as client:
+        publisher.send(first)
+        publisher.send(first)  # at-least-once: the edge resent it
+        publisher.raw(topic, b'{"schema_version": 1, "alert_id": "not a uuid"}')
+        publisher.send(after)  # the next valid message is still stored
+        wait_until(lambda: received(client, 4), what="four messages")
+        assert counters(client) == {
+            "received": 4,
+            "ingested": 2,
+            "duplicates": 1,
+            "quarantined": 1,
+        }
+        totals = client.get("/api/v1/metrics").json()["totals"]
+        assert (totals["alerts"], totals["quarantined"]) == (2, 1)
+        stored = {item["alert_id"] for item in client.get("/api/v1/alerts").json()["items"]}
+        assert stored == {str(first.alert_id), str(after.alert_id)}
+
+
+def test_two_instances_share_the_load_and_store_everything_once(
+    sqlite_url: str, mosquitto: Mosquitto, publisher: Publisher
+) -> None:
+    with (
+        running_central(sqlite_url, mosquitto, instance_id="central-a") as a,
+        running_central(sqlite_url, mosquitto, instance_id="central-b") as b,
+    ):
+        sent = [
+            alert(CABANELLE, azimuth_deg=240.0, event_id=uuid.uuid4(), captured_at=later(i))
+            for i in range(30)
+        ]
+        for message in sent:
+            publisher.send(message)
+        wait_until(
+            lambda: counters(a).get("received", 0) + counters(b).get("received", 0) >= 30,
+            what="30 messages over both instances",
+        )
+        # the broker gave each message to one instance: both worked, nothing twice
+        assert counters(a).get("ingested", 0) > 0
+        assert counters(b).get("ingested", 0) > 0
+        assert counters(a).get("ingested", 0) + counters(b).get("ingested", 0) == 30
+        assert a.get("/api/v1/metrics").json()["totals"]["alerts"] == 30
