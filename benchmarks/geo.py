@@ -368,7 +368,10 @@ def _plots(out: Path, one: Outcome, two: Outcome) -> list[str]:
         label="one camera + terrain (located)",
     )
     axis.set(
-        xlabel="range (km)", ylabel="location error (m)", yscale="log", title="Error against range"
+        xlabel="range (km)",
+        ylabel="location error (m; no position: 1e5)",
+        yscale="log",
+        title="Error against range",
     )
     axis.legend()
     figure.savefig(out / "error_vs_range.png", dpi=110, bbox_inches="tight")
@@ -378,7 +381,7 @@ def _plots(out: Path, one: Outcome, two: Outcome) -> list[str]:
     axis.axvline(30, color="grey", linestyle="--", label="30 deg gate")
     axis.set(
         xlabel="cut angle at the fire (deg)",
-        ylabel="location error (m)",
+        ylabel="location error (m; no position: 1e5)",
         yscale="log",
         title="Two cameras: error against cut angle",
     )
@@ -448,6 +451,15 @@ Attribution (only fires whose error is smaller than their distance to that borde
 DFCI {attribution["dfci"]["correct"]}/{attribution["dfci"]["eligible"]}, commune
 {attribution["commune"]["correct"]}/{attribution["commune"]["eligible"]}, massif
 {attribution["massif"]["correct"]}/{attribution["massif"]["eligible"]}.
+
+## What this does not measure
+
+The simulated world is the locator's own: the same SRTM DEM and refraction k = 0.13 produce the
+observations and invert them, the eye height is exact, the smoke base is always visible at the box
+bottom and the box is centred on it (no plume lean). Real errors add the DEM error over the
+grazing angle (SRTM summits are 20-40 m low), k uncertainty, eye-height datum mistakes and a
+leaning or hidden base: treat the one-camera figures as a lower bound. Heading and tilt errors are
+drawn independently per fire and camera, as a calibration error spread over many cameras would be.
 
 ## Sweep over the bearing sigma (tilt sigma fixed)
 
