@@ -1,0 +1,347 @@
+"""``vigifeu export``: checkpoint -> FP32 ONNX -> INT8 ONNX -> accuracy gate -> models/ + registry.
+
+Everything is written to a work folder first. Both ONNX models then run through the edge's own
+detector (``benchmarks.accuracy``: same letterbox, session and decode as a camera site) on every
+val set; the INT8 model is refused, and nothing is written to ``models/``, when its smoke AP50 on
+the first val set (the lookout-camera set) is more than ``--max-ap50-drop`` below its FP32 parent.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import shutil
+import statistics
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from vigifeu.training.hermetic import make_ultralytics_hermetic
+from vigifeu.training.recipe import load_recipe
+
+logger = logging.getLogger(__name__)
+
+SHARED = Path("../shared/datasets")
+DEFAULT_VAL = (
+    f"wildfire_smoke_hpwren={SHARED}/wildfire_smoke_hpwren/data.yaml",
+    f"wildfire_extra={SHARED}/wildfire_extra/data.yaml",
+)
+DEFAULT_CALIBRATION = (SHARED / "wildfire_smoke_hpwren", SHARED / "wildfire_extra")
+# Candidate operating thresholds: a coarse grid, so the choice made on val does not fit its noise.
+THRESHOLD_GRID = tuple(round(0.05 * step, 2) for step in range(2, 15))
+GATE_CLASS = "smoke"
+LATENCY_RUNS = 20
+
+
+@dataclass(frozen=True, slots=True)
+class ValSet:
+    label: str
+    data_yaml: Path
+    split: str = "val"
+
+    @staticmethod
+    def parse(spec: str) -> ValSet:
+        """``LABEL=DATA_YAML[:SPLIT]``."""
+        label, sep, rest = spec.partition("=")
+        if not sep or not label or not rest:
+            raise ValueError(f"val set {spec!r} is not LABEL=DATA_YAML[:SPLIT]")
+        path, _, split = rest.partition(":")
+        return ValSet(label, Path(path), split or "val")
+
+
+@dataclass(frozen=True, slots=True)
+class ExportPlan:
+    checkpoint: Path
+    name: str
+    version: str
+    image_size: int
+    work_dir: Path
+    val_sets: tuple[ValSet, ...]  # the first one is the gate set
+    calibration_datasets: tuple[Path, ...]
+    calibration_frames: int = 200
+    calibration_method: Literal["minmax", "percentile", "entropy"] = "minmax"
+    seed: int = 6
+    score_threshold: float | None = None  # None: smoke-F1 best of THRESHOLD_GRID on the gate set
+    iou_threshold: float = 0.45
+    max_ap50_drop: float = 0.01
+    keep_head_float: bool = True  # False only to prove that the gate refuses a broken model
+    val_limit: int | None = None
+    run_dir: Path | None = None  # training run folder: run.json, results.csv (for the card)
+
+    @property
+    def stem(self) -> str:
+        return f"{self.name}-{self.version}"
+
+
+@dataclass(slots=True)
+class ExportOutcome:
+    plan: ExportPlan
+    parent_checkpoint: Path
+    fp32: Path
+    int8: Path
+    checkpoint_epoch: int | None
+    score_threshold: float
+    excluded_nodes: int
+    metrics: dict[str, dict[str, Any]] = field(default_factory=dict)  # "fp32"/"int8" -> set -> doc
+    latency: dict[str, dict[str, Any]] = field(default_factory=dict)
+    gate: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def passed(self) -> bool:
+        return bool(self.gate.get("passed"))
+
+
+def export_fp32(
+    checkpoint: Path, image_size: int, work_dir: Path, stem: str
+) -> tuple[Path, Path, int | None]:
+    """Copy the checkpoint (optimizer stripped) into ``work_dir`` and export it beside itself.
+
+    ultralytics writes the ONNX file next to the ``.pt`` it exports, so exporting the copy keeps
+    the training run folder read-only. Returns (stripped .pt, FP32 .onnx, 1-based epoch of the
+    checkpoint or None).
+    """
+    make_ultralytics_hermetic(work_dir / "ultralytics_config")
+    import torch
+    from ultralytics import YOLO
+    from ultralytics.utils.torch_utils import strip_optimizer
+
+    saved = torch.load(checkpoint, map_location="cpu", weights_only=False)
+    epoch = saved.get("epoch")
+    checkpoint_epoch = epoch + 1 if isinstance(epoch, int) and epoch >= 0 else None
+    parent = work_dir / f"{stem}-fp32.pt"
+    source = {"checkpoint": str(checkpoint), "epoch": checkpoint_epoch}
+    strip_optimizer(str(checkpoint), str(parent), updates={"vigifeu_source": source})
+    with warnings.catch_warnings():
+        # torch >= 2.9 deprecates the TorchScript exporter that ultralytics calls and warns from
+        # inside it, and tracing warns on the head's shape checks (static shapes: harmless);
+        # nothing here can act on either until ultralytics moves on.
+        warnings.simplefilter("ignore", DeprecationWarning)
+        warnings.simplefilter("ignore", torch.jit.TracerWarning)
+        exported = YOLO(str(parent)).export(
+            format="onnx", imgsz=image_size, simplify=True, dynamic=False, batch=1, device="cpu"
+        )
+    onnx_path = Path(exported)
+    if onnx_path != parent.with_suffix(".onnx"):
+        shutil.move(onnx_path, parent.with_suffix(".onnx"))
+    return parent, parent.with_suffix(".onnx"), checkpoint_epoch
+
+
+def best_threshold(run: Any, class_name: str = GATE_CLASS) -> float:
+    """The grid threshold of best F1 for ``class_name`` (ties: the higher, fewer alarms)."""
+    from benchmarks.metrics import class_metrics
+
+    matches = run.matches[run.split.class_names.index(class_name)]
+    scored = [(class_metrics(matches, t).f1 or 0.0, t) for t in THRESHOLD_GRID]
+    return max(scored)[1]
+
+
+def measure_latency(model: Path, image: Path, threads: int = 2) -> dict[str, Any]:
+    """Median per-frame times through the edge detector on one real frame."""
+    from benchmarks.frames import make_frame, read_image
+    from contracts import ModelInfo
+    from edge.detect.onnx_detector import OnnxDetector
+    from edge.detect.registry import file_sha256
+
+    info = ModelInfo(name=model.stem, version="latency", sha256=file_sha256(model))
+    detector = OnnxDetector(model, model_info=info, threads=threads)
+    frame = make_frame(read_image(image), 0)
+    inference, total = [], []
+    for _ in range(LATENCY_RUNS):
+        timings = detector.detect([frame])[0].timings
+        if timings is not None:
+            inference.append(timings.inference_ms)
+            total.append(timings.preprocess_ms + timings.inference_ms + timings.postprocess_ms)
+    return {
+        "inference_ms": round(statistics.median(inference), 2),
+        "total_ms": round(statistics.median(total), 2),
+        "threads": threads,
+        "runs": LATENCY_RUNS,
+        "frame": image.name,
+    }
+
+
+def gate(metrics: dict[str, dict[str, Any]], gate_set: str, max_drop: float) -> dict[str, Any]:
+    fp32 = metrics["fp32"][gate_set]["classes"][GATE_CLASS]["ap50"] or 0.0
+    int8 = metrics["int8"][gate_set]["classes"][GATE_CLASS]["ap50"] or 0.0
+    return {
+        "set": gate_set,
+        "class": GATE_CLASS,
+        "fp32_ap50": fp32,
+        "int8_ap50": int8,
+        "max_drop": max_drop,
+        "passed": fp32 - int8 <= max_drop,
+    }
+
+
+def write_scratch_registry(outcome: ExportOutcome) -> Path:
+    """A registry in the work folder naming both models, so that the evaluation runs them with
+    the operating thresholds they will be published with."""
+    from edge.detect.registry import Registry, file_sha256
+    from vigifeu.training.publish import build_entries, load_provenance
+
+    work_dir = outcome.plan.work_dir
+    files = {"pt": outcome.parent_checkpoint.name}
+    for kind, path in (("fp32", outcome.fp32), ("int8", outcome.int8)):
+        files[kind] = path.name
+        files[f"{kind}_sha256"] = file_sha256(path)
+    provenance = load_provenance(outcome.plan.run_dir, outcome.checkpoint_epoch)
+    entries = build_entries(outcome, files, provenance)
+    registry = Registry(default=entries["int8"].name, models=list(entries.values()))
+    path = work_dir / "registry.yaml"
+    registry.save(path)
+    return path
+
+
+def evaluate_models(outcome: ExportOutcome) -> None:
+    """Run both models on every val set; fixes the operating threshold first if asked to."""
+    from benchmarks.accuracy import measure, run_accuracy
+
+    plan = outcome.plan
+    registry = write_scratch_registry(outcome)
+    names = {kind: f"{plan.name}-{kind}" for kind in ("fp32", "int8")}
+    gate_set = plan.val_sets[0]
+    first = run_accuracy(
+        names["int8"], gate_set.data_yaml, gate_set.split, registry=registry, limit=plan.val_limit
+    )
+    if plan.score_threshold is None:
+        outcome.score_threshold = best_threshold(first)
+        logger.info("operating threshold %.2f (best INT8 smoke F1)", outcome.score_threshold)
+    for kind, name in names.items():
+        outcome.metrics[kind] = {}
+        for val in plan.val_sets:
+            if kind == "int8" and val is gate_set:
+                _, doc = measure(
+                    first.split, first.predictions, first.model, outcome.score_threshold
+                )
+            else:
+                doc = run_accuracy(
+                    name,
+                    val.data_yaml,
+                    val.split,
+                    registry=registry,
+                    threshold=outcome.score_threshold,
+                    limit=plan.val_limit,
+                ).metrics
+            doc.pop("model", None)
+            outcome.metrics[kind][val.label] = doc
+    frame = first.split.images[0].path
+    outcome.latency = {
+        kind: measure_latency(path, frame)
+        for kind, path in (("fp32", outcome.fp32), ("int8", outcome.int8))
+    }
+
+
+def export_model(plan: ExportPlan) -> ExportOutcome:
+    """Export, quantize, evaluate and gate, all inside ``plan.work_dir``; check ``.passed``."""
+    from vigifeu.training.quantize import pick_calibration_frames, quantize_int8
+
+    plan.work_dir.mkdir(parents=True, exist_ok=True)
+    parent, fp32, epoch = export_fp32(plan.checkpoint, plan.image_size, plan.work_dir, plan.stem)
+    frames = pick_calibration_frames(plan.calibration_datasets, plan.calibration_frames, plan.seed)
+    int8 = plan.work_dir / f"{plan.stem}-int8.onnx"
+    quantized = quantize_int8(
+        fp32,
+        int8,
+        frames,
+        method=plan.calibration_method,
+        keep_head_float=plan.keep_head_float,
+    )
+    outcome = ExportOutcome(
+        plan,
+        parent,
+        fp32,
+        int8,
+        epoch,
+        plan.score_threshold if plan.score_threshold is not None else 0.25,
+        len(quantized.excluded_nodes),
+    )
+    evaluate_models(outcome)
+    outcome.gate = gate(outcome.metrics, plan.val_sets[0].label, plan.max_ap50_drop)
+    outcome.gate["calibration_frames"] = quantized.calibration_frames
+    logger.log(
+        logging.INFO if outcome.passed else logging.ERROR,
+        "gate on %s %s AP50: FP32 %.4f, INT8 %.4f (max drop %.3f) -> %s",
+        outcome.gate["set"],
+        GATE_CLASS,
+        outcome.gate["fp32_ap50"],
+        outcome.gate["int8_ap50"],
+        plan.max_ap50_drop,
+        "pass" if outcome.passed else "REFUSED, nothing published",
+    )
+    return outcome
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--checkpoint", type=Path, required=True, help="ultralytics .pt")
+    parser.add_argument("--name", default="smoke-fire-v1", help="registry name stem")
+    parser.add_argument("--version", required=True, help="e.g. 1.0-e12 (goes into file names)")
+    parser.add_argument("--recipe", type=Path, default=Path("models/recipes/smoke-fire-v1.yaml"))
+    parser.add_argument("--image-size", type=int, help="input size (default: the recipe's)")
+    parser.add_argument(
+        "--val",
+        action="append",
+        help="LABEL=DATA_YAML[:SPLIT], repeatable; the first is the gate set "
+        f"(default: {' and '.join(DEFAULT_VAL)})",
+    )
+    parser.add_argument(
+        "--calibration",
+        type=Path,
+        action="append",
+        help="YOLO dataset whose train split gives calibration frames (repeatable)",
+    )
+    parser.add_argument("--calibration-frames", type=int, default=200)
+    parser.add_argument(
+        "--calibration-method", choices=("minmax", "percentile", "entropy"), default="minmax"
+    )
+    parser.add_argument("--score-threshold", type=float, help="default: best smoke F1 on val")
+    parser.add_argument("--iou-threshold", type=float, default=0.45, help="NMS IoU")
+    parser.add_argument("--max-ap50-drop", type=float, default=0.01)
+    parser.add_argument("--work-dir", type=Path, help="default: runs/export/NAME-VERSION")
+    parser.add_argument("--models-dir", type=Path, default=Path("models"))
+    parser.add_argument("--run-dir", type=Path, help="training run folder (run.json, results.csv)")
+    parser.add_argument("--set-default", action="store_true", help="make the INT8 model default")
+    parser.add_argument("--no-publish", action="store_true", help="gate only, write no models/")
+    parser.add_argument("--val-limit", type=int, help="first N val images only (smoke tests)")
+
+
+def guess_run_dir(checkpoint: Path) -> Path | None:
+    """``<run>/train/weights/best.pt`` -> ``<run>`` when it holds ``vigifeu train``'s run.json."""
+    parents = checkpoint.resolve().parents
+    if len(parents) > 2 and (parents[2] / "run.json").is_file():
+        return parents[2]
+    return None
+
+
+def run(args: argparse.Namespace) -> int:
+    from vigifeu.training.publish import publish, write_outcome
+
+    recipe = load_recipe(args.recipe)
+    plan = ExportPlan(
+        checkpoint=args.checkpoint,
+        name=args.name,
+        version=args.version,
+        image_size=args.image_size or recipe.image_size,
+        work_dir=args.work_dir or Path("runs/export") / f"{args.name}-{args.version}",
+        val_sets=tuple(ValSet.parse(spec) for spec in (args.val or DEFAULT_VAL)),
+        calibration_datasets=tuple(args.calibration or DEFAULT_CALIBRATION),
+        calibration_frames=args.calibration_frames,
+        calibration_method=args.calibration_method,
+        seed=recipe.seed,
+        score_threshold=args.score_threshold,
+        iou_threshold=args.iou_threshold,
+        max_ap50_drop=args.max_ap50_drop,
+        val_limit=args.val_limit,
+        run_dir=args.run_dir or guess_run_dir(args.checkpoint),
+    )
+    outcome = export_model(plan)
+    write_outcome(outcome, plan.work_dir / "export.json")
+    if not outcome.passed:
+        return 3
+    if args.no_publish:
+        logger.info("gate passed; --no-publish: models stay in %s", plan.work_dir)
+        return 0
+    written = publish(outcome, args.models_dir, recipe, set_default=args.set_default)
+    for path in written:
+        print(f"published {path}")  # noqa: T201 - command output
+    return 0

@@ -1,0 +1,219 @@
+"""Registry entries and model cards of an exported model pair, and their publication in models/.
+
+The FP32 entry's parent is its PyTorch checkpoint (published beside it with the same stem, which
+is where the benchmarks look for it); the INT8 entry's parent is the FP32 entry. Licences follow
+the data: a model trained on CC BY-NC-SA images inherits that licence, and one initialised from
+the YOLOv5n COCO weights is a derivative of GPL-3.0 weights.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from edge.detect.registry import (
+    OperatingThresholds,
+    RegisteredModel,
+    Registry,
+    file_sha256,
+    load_registry,
+)
+from vigifeu.training.card import render_card
+from vigifeu.training.recipe import Recipe
+from vigifeu.training.report import write_training_report
+
+if TYPE_CHECKING:
+    from vigifeu.training.export import ExportOutcome
+
+logger = logging.getLogger(__name__)
+
+CLASSES = ["smoke", "fire"]
+# Licence of each shared dataset, by folder name (see each dataset's README).
+DATA_LICENCES = {
+    "wildfire_smoke_hpwren": "CC BY-NC-SA 4.0 (AI For Mankind + HPWREN; FIgLib frames: HPWREN)",
+    "wildfire_extra": "CC BY 4.0 as declared (Roboflow try20; stock-photo rights unverified) "
+    "+ Multi-class Weather Dataset (licence to verify)",
+}
+COCO_INIT_LICENCE = "GPL-3.0 (YOLOv5n COCO weights, ultralytics/yolov5 commit 981548a)"
+
+
+@dataclass(frozen=True, slots=True)
+class Provenance:
+    """What the training run folder says about how the checkpoint was made."""
+
+    run_dir: Path | None
+    run: dict[str, Any]  # run.json ({} if unknown)
+    epochs_completed: int | None  # rows of results.csv
+    checkpoint_epoch: int | None  # 1-based epoch the checkpoint was saved at
+
+    @property
+    def init(self) -> str:
+        return str(self.run.get("recipe", {}).get("init", "unknown"))
+
+    @property
+    def datasets(self) -> list[str]:
+        return [Path(str(p)).name for p in (self.run.get("lookout"), self.run.get("extra")) if p]
+
+
+def load_provenance(run_dir: Path | None, checkpoint_epoch: int | None) -> Provenance:
+    if run_dir is None:
+        return Provenance(None, {}, None, checkpoint_epoch)
+    run_json = run_dir / "run.json"
+    results = run_dir / "train" / "results.csv"
+    run = json.loads(run_json.read_text(encoding="utf-8")) if run_json.is_file() else {}
+    rows = results.read_text(encoding="utf-8").strip().splitlines()[1:] if results.is_file() else []
+    return Provenance(run_dir, run, len(rows) if results.is_file() else None, checkpoint_epoch)
+
+
+def licence_text(provenance: Provenance) -> str:
+    parts = [DATA_LICENCES.get(name, f"{name}: see its README") for name in provenance.datasets]
+    if any("NC-SA" in part for part in parts):
+        parts.insert(0, "CC BY-NC-SA 4.0 inherited from the training data (non-commercial)")
+    if provenance.init == "coco-yolov5n":
+        parts.append(COCO_INIT_LICENCE)
+    return "; ".join(parts) or "unknown: trained outside a recorded run"
+
+
+def training_data_text(provenance: Provenance) -> str:
+    data = provenance.run.get("recipe", {}).get("data", {})
+    names = provenance.datasets
+    if not names:
+        return "unknown"
+    text = f"{names[0]} train"
+    if len(names) > 1:
+        text += (
+            f" + {names[1]} train (images with a smoke box only: "
+            f"{data.get('extra_require_smoke_box')}, {data.get('extra_negatives_train')} "
+            "sampled sky negatives)"
+        )
+    return text + f"; banner rows blanked: {data.get('banner_height_fraction')}"
+
+
+def build_entries(
+    outcome: ExportOutcome, files: dict[str, str], provenance: Provenance
+) -> dict[str, RegisteredModel]:
+    """The FP32 and INT8 entries; ``files`` maps fp32/int8/pt to paths relative to the registry."""
+    plan = outcome.plan
+    entries: dict[str, RegisteredModel] = {}
+    for kind, parent in (("fp32", files["pt"]), ("int8", f"{plan.name}-fp32")):
+        name = f"{plan.name}-{kind}"
+        entries[kind] = RegisteredModel(
+            name=name,
+            version=plan.version,
+            file=files[kind],
+            sha256=files[f"{kind}_sha256"],
+            input_size=plan.image_size,
+            classes=CLASSES,
+            thresholds=OperatingThresholds(score=outcome.score_threshold, iou=plan.iou_threshold),
+            parent=parent,
+            format="onnx-fp32" if kind == "fp32" else "onnx-int8",
+            training_data=training_data_text(provenance),
+            licence=licence_text(provenance),
+            metrics={"threshold": outcome.score_threshold, **outcome.metrics.get(kind, {})},
+            latency=outcome.latency.get(kind, {}),
+            card=f"cards/{name}.md",
+        )
+    return entries
+
+
+def training_curves(outcome: ExportOutcome, provenance: Provenance, cards: Path) -> Path | None:
+    """Draw the run's curves into the cards folder (never into the run folder, which may still
+    be training); ``None`` when the run is unknown."""
+    if provenance.run_dir is None:
+        return None
+    results = provenance.run_dir / "train" / "results.csv"
+    if not results.is_file():
+        return None
+    title = f"{outcome.plan.name} {outcome.plan.version}: training curves"
+    return write_training_report(results, cards / f"{outcome.plan.name}-training.png", title)
+
+
+def _remove_replaced(registry: Registry, entry: RegisteredModel, models_dir: Path) -> None:
+    """Delete the file of the entry ``entry`` replaces, unless another entry still uses it."""
+    old = next((m for m in registry.models if m.name == entry.name), None)
+    if old is None or old.file == entry.file:
+        return
+    if any(m.file == old.file for m in registry.models if m.name != entry.name):
+        return
+    for stale in (models_dir / old.file, (models_dir / old.file).with_suffix(".pt")):
+        if stale.is_file():
+            logger.info("removing %s (replaced by %s %s)", stale, entry.name, entry.version)
+            stale.unlink()
+
+
+def publish(
+    outcome: ExportOutcome,
+    models_dir: Path,
+    recipe: Recipe,
+    *,
+    set_default: bool,
+) -> list[Path]:
+    """Copy the gated files into ``models_dir``, upsert the registry, write both cards."""
+    if not outcome.passed:
+        raise ValueError("refusing to publish a model that did not pass the gate")
+    models_dir.mkdir(parents=True, exist_ok=True)
+    (models_dir / "cards").mkdir(exist_ok=True)
+    registry_path = models_dir / "registry.yaml"
+    copies = {
+        "pt": outcome.parent_checkpoint,
+        "fp32": outcome.fp32,
+        "int8": outcome.int8,
+    }
+    files: dict[str, str] = {}
+    for kind, source in copies.items():
+        target = models_dir / source.name
+        shutil.copyfile(source, target)
+        files[kind] = source.name
+        files[f"{kind}_sha256"] = file_sha256(target)
+    provenance = load_provenance(outcome.plan.run_dir, outcome.checkpoint_epoch)
+    entries = build_entries(outcome, files, provenance)
+    registry = (
+        load_registry(registry_path)
+        if registry_path.is_file()
+        else Registry(default=entries["int8"].name, models=[])
+    )
+    for entry in entries.values():
+        _remove_replaced(registry, entry, models_dir)
+        registry.upsert(entry)
+    if set_default:
+        registry.default = entries["int8"].name
+    written = [models_dir / files[kind] for kind in copies]
+    curves = training_curves(outcome, provenance, models_dir / "cards")
+    if curves is not None:
+        written.append(curves)
+    for kind, entry in entries.items():
+        card = models_dir / str(entry.card)
+        text = render_card(
+            entry,
+            entries,
+            outcome,
+            recipe,
+            provenance,
+            is_int8=kind == "int8",
+            curves=curves.name if curves else None,
+        )
+        card.write_text(text, encoding="utf-8")
+        written.append(card)
+    registry.save(registry_path)
+    written.append(registry_path)
+    return written
+
+
+def write_outcome(outcome: ExportOutcome, path: Path) -> None:
+    """The export's numbers as JSON in its work folder (kept even when nothing is published)."""
+    document = {
+        "checkpoint": str(outcome.plan.checkpoint),
+        "checkpoint_epoch": outcome.checkpoint_epoch,
+        "image_size": outcome.plan.image_size,
+        "score_threshold": outcome.score_threshold,
+        "iou_threshold": outcome.plan.iou_threshold,
+        "head_nodes_kept_float": outcome.excluded_nodes,
+        "gate": outcome.gate,
+        "metrics": outcome.metrics,
+        "latency": outcome.latency,
+    }
+    path.write_text(json.dumps(document, indent=2), encoding="utf-8")
