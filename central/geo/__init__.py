@@ -5,12 +5,13 @@ service entry point and ``docs/geodata.md`` for the data.
 """
 
 from central.geo.attribution import Attribution
-from central.geo.bearing import CameraBearing
+from central.geo.bearing import BearingPriors, CameraBearing
 from central.geo.geodata import GeoData, layer_geojson, load_geodata
 from central.geo.locate import LocationEstimate, Locator, Method, Sighting
 
 __all__ = [
     "Attribution",
+    "BearingPriors",
     "CameraBearing",
     "GeoData",
     "LocationEstimate",

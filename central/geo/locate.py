@@ -5,13 +5,14 @@ more), then whichever of these has the smallest 1-sigma ellipse: ``terrain`` (on
 when the ray-cast quality gates pass), a weak ``triangulation`` (cut 5-30 deg, flagged
 ``cut_angle_below_30deg``), ``bearing_only`` with a distance interval (the point is the middle
 of the interval and the ellipse spans it, +-2 sigma); else ``bearing_only`` with no point, and
-``none`` when there is no sighting. Positions are WGS84 (EPSG:4326)
+``none`` when there is no usable sighting (``no_sightings``, ``bad_camera_geometry``). Positions are WGS84 (EPSG:4326)
 degrees; the ellipse is 1-sigma, semi-axes in metres, orientation of the major axis in degrees
 clockwise from true north in [0, 180). ``degenerate`` names why a better method was not used.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime
@@ -33,6 +34,8 @@ from central.geo.geodata import GeoData
 from central.geo.raymarch import REFRACTION_K, Eye
 from central.geo.terrain import TerrainFix, cross_sigma_m, terrain_fix
 from central.geo.triangulate import BearingLine, Degenerate, error_ellipse, triangulate
+
+logger = logging.getLogger(__name__)
 
 Method = Literal["triangulation", "terrain", "bearing_only", "none"]
 # Under a 30 deg cut a two-camera fix is degenerate, but down to 5 deg it may still beat a
@@ -136,10 +139,16 @@ class Locator:
         latest: dict[str, Sighting] = {}
         for sighting in sorted(sightings, key=lambda s: s.captured_at):
             latest[sighting.camera_key] = sighting
-        views = [self._view(sighting) for sighting in latest.values()]
+        views = []
+        for sighting in latest.values():
+            try:
+                views.append(self._view(sighting))
+            except ValueError as error:  # a lens whose distortion folds the frame edge
+                logger.warning("sighting of %s left out: %s", sighting.camera_key, error)
         bearings = tuple(_camera_bearing(view) for view in views)
         if not views:
-            return LocationEstimate("none", None, None, None, None, None, (), "no_sightings", None)
+            reason = "bad_camera_geometry" if latest else "no_sightings"
+            return LocationEstimate("none", None, None, None, None, None, (), reason, None)
         degenerate: str | None = None
         candidates: list[_Candidate] = []
         if len(views) >= 2:

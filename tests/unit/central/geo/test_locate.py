@@ -156,6 +156,22 @@ def test_no_sightings(geodata: GeoData) -> None:
     assert estimate.degenerate == "no_sightings"
 
 
+def test_folded_lens_is_left_out_not_fatal(
+    geodata: GeoData, caplog: pytest.LogCaptureFixture
+) -> None:
+    good = sighting("cabanelle", CABANELLE, SLOPE)
+    broken = sighting("courmettes", COURMETTES, SLOPE)
+    lens = broken.geometry.lens.model_copy(update={"k1": -3.0})
+    broken = dataclasses.replace(broken, geometry=broken.geometry.model_copy(update={"lens": lens}))
+    estimate = Locator(geodata).locate([good, broken])
+    assert estimate.method == "terrain"
+    assert [b.camera_key for b in estimate.bearings] == ["cabanelle/cam-1"]
+    assert "courmettes/cam-1 left out" in caplog.text
+    alone = Locator(geodata).locate([broken])
+    assert alone.method == "none"
+    assert alone.degenerate == "bad_camera_geometry"
+
+
 def test_latest_sighting_of_a_camera_wins(geodata: GeoData) -> None:
     old = sighting("cabanelle", CABANELLE, LEVENS)
     old = dataclasses.replace(old, captured_at=old.captured_at - timedelta(minutes=5))
