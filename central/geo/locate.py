@@ -5,9 +5,11 @@ more), then whichever of these has the smallest 1-sigma ellipse: ``terrain`` (on
 when the ray-cast quality gates pass), a weak ``triangulation`` (cut 5-30 deg, flagged
 ``cut_angle_below_30deg``), ``bearing_only`` with a distance interval (the point is the middle
 of the interval and the ellipse spans it, +-2 sigma); else ``bearing_only`` with no point, and
-``none`` when there is no usable sighting (``no_sightings``, ``bad_camera_geometry``). Positions are WGS84 (EPSG:4326)
-degrees; the ellipse is 1-sigma, semi-axes in metres, orientation of the major axis in degrees
-clockwise from true north in [0, 180). ``degenerate`` names why a better method was not used.
+``none`` when there is no usable sighting (``no_sightings``, ``bad_camera_geometry``).
+
+Positions are WGS84 (EPSG:4326) degrees; the ellipse is 1-sigma, semi-axes in metres,
+orientation of the major axis in degrees clockwise from true north in [0, 180).
+``degenerate`` names why a better method was not used.
 """
 
 from __future__ import annotations
