@@ -128,12 +128,14 @@ def export_fp32(
 
 
 def best_threshold(run: Any, class_name: str = GATE_CLASS) -> float:
-    """The grid threshold of best F1 for ``class_name`` (ties: the higher, fewer alarms)."""
+    """The grid threshold of best F1 for ``class_name``; when several tie, the middle one, which
+    keeps a margin on both sides of the plateau."""
     from benchmarks.metrics import class_metrics
 
     matches = run.matches[run.split.class_names.index(class_name)]
-    scored = [(class_metrics(matches, t).f1 or 0.0, t) for t in THRESHOLD_GRID]
-    return max(scored)[1]
+    scores = [round(class_metrics(matches, t).f1 or 0.0, 6) for t in THRESHOLD_GRID]
+    best = [t for t, score in zip(THRESHOLD_GRID, scores, strict=True) if score == max(scores)]
+    return best[(len(best) - 1) // 2]
 
 
 def measure_latency(model: Path, image: Path, threads: int = 2) -> dict[str, Any]:
