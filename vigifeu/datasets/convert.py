@@ -88,9 +88,14 @@ class ConversionSummary:
 
 
 def clip_box(box: SourceBox) -> tuple[float, float, float, float] | None:
-    """cx, cy, w, h clipped to the unit square; ``None`` if nothing of the box is left."""
-    x_min, x_max = max(box.cx - box.w / 2, 0.0), min(box.cx + box.w / 2, 1.0)
-    y_min, y_max = max(box.cy - box.h / 2, 0.0), min(box.cy + box.h / 2, 1.0)
+    """cx, cy, w, h clipped to the unit square (unchanged if inside it); ``None`` if nothing of
+    the box is left."""
+    x_min, x_max = box.cx - box.w / 2, box.cx + box.w / 2
+    y_min, y_max = box.cy - box.h / 2, box.cy + box.h / 2
+    if min(x_min, y_min) >= 0.0 and max(x_max, y_max) <= 1.0 and min(box.w, box.h) >= MIN_BOX_SIDE:
+        return box.cx, box.cy, box.w, box.h
+    x_min, x_max = max(x_min, 0.0), min(x_max, 1.0)
+    y_min, y_max = max(y_min, 0.0), min(y_max, 1.0)
     if x_max - x_min < MIN_BOX_SIDE or y_max - y_min < MIN_BOX_SIDE:
         return None
     return (x_min + x_max) / 2, (y_min + y_max) / 2, x_max - x_min, y_max - y_min

@@ -71,6 +71,7 @@ def test_voc_boxes_are_normalised_and_remapped(tmp_path: Path) -> None:
     }
     assert summary.images == {"train": 2}
     assert summary.negatives == {"train": 1}
+    assert summary.clipped == 0
     assert (tmp_path / "out" / "images" / "train" / "a.jpg").read_bytes() == (
         tmp_path / "voc" / "a.jpg"
     ).read_bytes()
