@@ -11,12 +11,12 @@ from __future__ import annotations
 import argparse
 import logging
 import shutil
-import statistics
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from vigifeu.training.evaluate import GATE_CLASS, evaluate_models, gate
 from vigifeu.training.hermetic import make_ultralytics_hermetic
 from vigifeu.training.recipe import load_recipe
 
@@ -28,10 +28,6 @@ DEFAULT_VAL = (
     f"wildfire_extra={SHARED}/wildfire_extra/data.yaml",
 )
 DEFAULT_CALIBRATION = (SHARED / "wildfire_smoke_hpwren", SHARED / "wildfire_extra")
-# Candidate operating thresholds: a coarse grid, so the choice made on val does not fit its noise.
-THRESHOLD_GRID = tuple(round(0.05 * step, 2) for step in range(2, 15))
-GATE_CLASS = "smoke"
-LATENCY_RUNS = 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,113 +121,6 @@ def export_fp32(
     if onnx_path != parent.with_suffix(".onnx"):
         shutil.move(onnx_path, parent.with_suffix(".onnx"))
     return parent, parent.with_suffix(".onnx"), checkpoint_epoch
-
-
-def best_threshold(run: Any, class_name: str = GATE_CLASS) -> float:
-    """The grid threshold of best F1 for ``class_name``; when several tie, the middle one, which
-    keeps a margin on both sides of the plateau."""
-    from benchmarks.metrics import class_metrics
-
-    matches = run.matches[run.split.class_names.index(class_name)]
-    scores = [round(class_metrics(matches, t).f1 or 0.0, 6) for t in THRESHOLD_GRID]
-    best = [t for t, score in zip(THRESHOLD_GRID, scores, strict=True) if score == max(scores)]
-    return best[(len(best) - 1) // 2]
-
-
-def measure_latency(model: Path, image: Path, threads: int = 2) -> dict[str, Any]:
-    """Median per-frame times through the edge detector on one real frame."""
-    from benchmarks.frames import make_frame, read_image
-    from contracts import ModelInfo
-    from edge.detect.onnx_detector import OnnxDetector
-    from edge.detect.registry import file_sha256
-
-    info = ModelInfo(name=model.stem, version="latency", sha256=file_sha256(model))
-    detector = OnnxDetector(model, model_info=info, threads=threads)
-    frame = make_frame(read_image(image), 0)
-    inference, total = [], []
-    for _ in range(LATENCY_RUNS):
-        timings = detector.detect([frame])[0].timings
-        if timings is not None:
-            inference.append(timings.inference_ms)
-            total.append(timings.preprocess_ms + timings.inference_ms + timings.postprocess_ms)
-    return {
-        "inference_ms": round(statistics.median(inference), 2),
-        "total_ms": round(statistics.median(total), 2),
-        "threads": threads,
-        "runs": LATENCY_RUNS,
-        "frame": image.name,
-    }
-
-
-def gate(metrics: dict[str, dict[str, Any]], gate_set: str, max_drop: float) -> dict[str, Any]:
-    fp32 = metrics["fp32"][gate_set]["classes"][GATE_CLASS]["ap50"] or 0.0
-    int8 = metrics["int8"][gate_set]["classes"][GATE_CLASS]["ap50"] or 0.0
-    return {
-        "set": gate_set,
-        "class": GATE_CLASS,
-        "fp32_ap50": fp32,
-        "int8_ap50": int8,
-        "max_drop": max_drop,
-        "passed": fp32 - int8 <= max_drop,
-    }
-
-
-def write_scratch_registry(outcome: ExportOutcome) -> Path:
-    """A registry in the work folder naming both models, so that the evaluation runs them with
-    the operating thresholds they will be published with."""
-    from edge.detect.registry import Registry, file_sha256
-    from vigifeu.training.publish import build_entries, load_provenance
-
-    work_dir = outcome.plan.work_dir
-    files = {"pt": outcome.parent_checkpoint.name}
-    for kind, path in (("fp32", outcome.fp32), ("int8", outcome.int8)):
-        files[kind] = path.name
-        files[f"{kind}_sha256"] = file_sha256(path)
-    provenance = load_provenance(outcome.plan.run_dir, outcome.checkpoint_epoch)
-    entries = build_entries(outcome, files, provenance)
-    registry = Registry(default=entries["int8"].name, models=list(entries.values()))
-    path = work_dir / "registry.yaml"
-    registry.save(path)
-    return path
-
-
-def evaluate_models(outcome: ExportOutcome) -> None:
-    """Run both models on every val set; fixes the operating threshold first if asked to."""
-    from benchmarks.accuracy import measure, run_accuracy
-
-    plan = outcome.plan
-    registry = write_scratch_registry(outcome)
-    names = {kind: f"{plan.name}-{kind}" for kind in ("fp32", "int8")}
-    gate_set = plan.val_sets[0]
-    first = run_accuracy(
-        names["int8"], gate_set.data_yaml, gate_set.split, registry=registry, limit=plan.val_limit
-    )
-    if plan.score_threshold is None:
-        outcome.score_threshold = best_threshold(first)
-        logger.info("operating threshold %.2f (best INT8 smoke F1)", outcome.score_threshold)
-    for kind, name in names.items():
-        outcome.metrics[kind] = {}
-        for val in plan.val_sets:
-            if kind == "int8" and val is gate_set:
-                _, doc = measure(
-                    first.split, first.predictions, first.model, outcome.score_threshold
-                )
-            else:
-                doc = run_accuracy(
-                    name,
-                    val.data_yaml,
-                    val.split,
-                    registry=registry,
-                    threshold=outcome.score_threshold,
-                    limit=plan.val_limit,
-                ).metrics
-            doc.pop("model", None)
-            outcome.metrics[kind][val.label] = doc
-    frame = first.split.images[0].path
-    outcome.latency = {
-        kind: measure_latency(path, frame)
-        for kind, path in (("fp32", outcome.fp32), ("int8", outcome.int8))
-    }
 
 
 def export_model(plan: ExportPlan) -> ExportOutcome:

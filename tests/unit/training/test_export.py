@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 
 from benchmarks.metrics import ImageBoxes, match_class
-from vigifeu.training.export import ValSet, best_threshold, gate, guess_run_dir
+from vigifeu.training.evaluate import best_threshold, gate
+from vigifeu.training.export import ValSet, guess_run_dir
 
 
 @pytest.mark.parametrize(
