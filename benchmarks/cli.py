@@ -97,6 +97,9 @@ def _add_speed(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--fp32", type=Path, help="FP32 .onnx (default: the registry parent)")
     parser.add_argument("--pt", type=Path, help="PyTorch checkpoint for ultralytics")
+    parser.add_argument(
+        "--ultralytics-onnx", type=Path, help="ONNX file for ultralytics (default: the model's)"
+    )
 
 
 def _add_video(parser: argparse.ArgumentParser) -> None:

@@ -127,6 +127,7 @@ def speed(args: argparse.Namespace, command: str) -> int:
             list_images(args.images, args.limit),
             fp32=fp32,
             checkpoint=checkpoint,
+            ultralytics_onnx=args.ultralytics_onnx,
             threads=args.threads,
             rounds=args.rounds,
         )

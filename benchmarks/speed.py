@@ -211,8 +211,13 @@ def plan_paths(
     *,
     threads: int,
     config_dir: Path,
+    ultralytics_onnx: Path | None = None,
 ) -> tuple[list[PathSpec], dict[str, str]]:
-    """The paths that can run, and why the others cannot."""
+    """The paths that can run, and why the others cannot.
+
+    ultralytics' ONNX path runs the model's own file unless told otherwise: same graph and
+    kernels, so the ratio isolates what the two pipelines add around the session.
+    """
     size = model_input_size(model.path)
 
     def spec(name: str, kind: str, path: Path) -> PathSpec:
@@ -230,7 +235,7 @@ def plan_paths(
         reason = "ultralytics is not installed (pip install -e '.[train]')"
         skipped["ultralytics_onnx"] = skipped["ultralytics_torch"] = reason
         return specs, skipped
-    specs.append(spec("ultralytics_onnx", "ultralytics", model.path))
+    specs.append(spec("ultralytics_onnx", "ultralytics", ultralytics_onnx or model.path))
     if checkpoint is not None:
         specs.append(spec("ultralytics_torch", "ultralytics", checkpoint))
     else:
@@ -246,11 +251,17 @@ def run_speed(
     checkpoint: Path | None,
     threads: int,
     rounds: int,
+    ultralytics_onnx: Path | None = None,
 ) -> dict[str, Any]:
     """The ``metrics.json`` document of one side-by-side run."""
     with tempfile.TemporaryDirectory(prefix="vigifeu-bench-") as config_dir:
         specs, skipped = plan_paths(
-            model, fp32, checkpoint, threads=threads, config_dir=Path(config_dir)
+            model,
+            fp32,
+            checkpoint,
+            threads=threads,
+            config_dir=Path(config_dir),
+            ultralytics_onnx=ultralytics_onnx,
         )
         paths = measure_paths(specs, images, rounds)
     paths.update({name: {"skipped": why} for name, why in skipped.items()})

@@ -95,6 +95,12 @@ def report_markdown(metrics: dict[str, Any], command: str) -> str:
                 rows,
             ),
             "",
+            "Files: "
+            + "; ".join(
+                f"{name} `{result['model']}`" for name, result in paths.items() if "model" in result
+            )
+            + ".",
+            "",
             markdown_table(["target", "wanted", "measured", "status"], target_rows),
             "",
             "frames/s = 1000 / mean end-to-end ms (decode + preprocess + inference + "
