@@ -131,9 +131,14 @@ def render_card(
         "",
         f"{entry.training_data}.",
         "",
-        f"Licence: {entry.licence}. Models trained on CC BY-NC-SA 4.0 data inherit that licence "
-        "(non-commercial, share-alike): this model may not ship in a commercial product without the "
-        "rights holders' agreement.",
+        f"Licence: {entry.licence}."
+        + (
+            " Models trained on CC BY-NC-SA 4.0 data inherit that licence (non-commercial, "
+            "share-alike): this model may not ship in a commercial product without the rights "
+            "holders' agreement."
+            if "NC-SA" in entry.licence
+            else ""
+        ),
         "",
         "## Recipe",
         "",
@@ -142,7 +147,9 @@ def render_card(
             f"{k} {run_recipe.get(k)}"
             for k in ("image_size", "epochs", "batch", "optimizer", "lr0", "seed", "close_mosaic")
         )
-        + f"; augmentations {run_recipe.get('augment')}. Device: {provenance.run.get('device', '?')}.",
+        + "; augmentations "
+        + ", ".join(f"{k} {v}" for k, v in (run_recipe.get("augment") or {}).items())
+        + f". Device: {provenance.run.get('device', '?')}.",
         "",
         "## Validation through the edge inference path",
         "",

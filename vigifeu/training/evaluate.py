@@ -102,7 +102,9 @@ def write_scratch_registry(outcome: ExportOutcome) -> Path:
     for kind, path in (("fp32", outcome.fp32), ("int8", outcome.int8)):
         files[kind] = path.name
         files[f"{kind}_sha256"] = file_sha256(path)
-    provenance = load_provenance(outcome.plan.run_dir, outcome.checkpoint_epoch)
+    provenance = load_provenance(
+        outcome.plan.run_dir, outcome.checkpoint_epoch, outcome.plan.checkpoint
+    )
     entries = build_entries(outcome, files, provenance)
     registry = Registry(default=entries["int8"].name, models=list(entries.values()))
     path = work_dir / "registry.yaml"

@@ -24,7 +24,7 @@ from edge.detect.registry import (
 )
 from vigifeu.training.card import render_card
 from vigifeu.training.recipe import Recipe
-from vigifeu.training.report import write_training_report
+from vigifeu.training.report import read_results, write_training_report
 
 if TYPE_CHECKING:
     from vigifeu.training.export import ExportOutcome
@@ -59,14 +59,32 @@ class Provenance:
         return [Path(str(p)).name for p in (self.run.get("lookout"), self.run.get("extra")) if p]
 
 
-def load_provenance(run_dir: Path | None, checkpoint_epoch: int | None) -> Provenance:
+def best_epoch(results_csv: Path) -> int | None:
+    """The epoch ultralytics keeps as best.pt: highest fitness, which is mAP50-95 in 8.4."""
+    columns = read_results(results_csv)
+    fitness = columns.get("metrics/mAP50-95(B)")
+    epochs = columns.get("epoch")
+    if not fitness or not epochs:
+        return None
+    return int(epochs[fitness.index(max(fitness))])
+
+
+def load_provenance(
+    run_dir: Path | None, checkpoint_epoch: int | None, checkpoint: Path | None = None
+) -> Provenance:
+    """What the run folder says. A finished run's best.pt no longer records its epoch (ultralytics
+    strips it): it is then read back from results.csv."""
     if run_dir is None:
         return Provenance(None, {}, None, checkpoint_epoch)
     run_json = run_dir / "run.json"
     results = run_dir / "train" / "results.csv"
     run = json.loads(run_json.read_text(encoding="utf-8")) if run_json.is_file() else {}
-    rows = results.read_text(encoding="utf-8").strip().splitlines()[1:] if results.is_file() else []
-    return Provenance(run_dir, run, len(rows) if results.is_file() else None, checkpoint_epoch)
+    if not results.is_file():
+        return Provenance(run_dir, run, None, checkpoint_epoch)
+    rows = results.read_text(encoding="utf-8").strip().splitlines()[1:]
+    if checkpoint_epoch is None and checkpoint is not None and checkpoint.name == "best.pt":
+        checkpoint_epoch = best_epoch(results)
+    return Provenance(run_dir, run, len(rows), checkpoint_epoch)
 
 
 def licence_text(provenance: Provenance) -> str:
@@ -169,7 +187,9 @@ def publish(
         shutil.copyfile(source, target)
         files[kind] = source.name
         files[f"{kind}_sha256"] = file_sha256(target)
-    provenance = load_provenance(outcome.plan.run_dir, outcome.checkpoint_epoch)
+    provenance = load_provenance(
+        outcome.plan.run_dir, outcome.checkpoint_epoch, outcome.plan.checkpoint
+    )
     entries = build_entries(outcome, files, provenance)
     registry = (
         load_registry(registry_path)

@@ -41,7 +41,9 @@ def write_training_report(results_csv: Path, out_png: Path, title: str = "") -> 
         for split, style in (("train", "--"), ("val", "-")):
             values = columns.get(f"{split}/{name}")
             if values is not None:
-                losses.plot(epochs, values, style, label=f"{split} {name}")
+                losses.plot(
+                    epochs, values, style, marker="o", markersize=2, label=f"{split} {name}"
+                )
     losses.set(title="losses", xlabel="epoch", yscale="log")
     for name in METRICS:
         values = columns.get(f"metrics/{name}")
@@ -49,7 +51,7 @@ def write_training_report(results_csv: Path, out_png: Path, title: str = "") -> 
             metrics.plot(epochs, values, "-o", markersize=3, label=name.removesuffix("(B)"))
     metrics.set(title="val metrics (ultralytics val, all classes)", xlabel="epoch", ylim=(0, 1))
     for name in sorted(k for k in columns if k.startswith("lr/")):
-        rates.plot(epochs, columns[name], label=name)
+        rates.plot(epochs, columns[name], marker="o", markersize=2, label=name)
     rates.set(title="learning rate", xlabel="epoch")
     for axes in (losses, metrics, rates):
         axes.grid(alpha=0.3)

@@ -60,6 +60,14 @@ def test_provenance_counts_epochs_of_the_run(tmp_path: Path) -> None:
     assert load_provenance(None, None).epochs_completed is None
 
 
+def test_a_finished_best_pt_gets_its_epoch_from_the_results(tmp_path: Path) -> None:
+    # ultralytics strips the epoch from best.pt at the end of a run; fitness is mAP50-95.
+    (tmp_path / "train").mkdir()
+    (tmp_path / "train" / "results.csv").write_text(RESULTS_CSV)
+    assert load_provenance(tmp_path, None, tmp_path / "best.pt").checkpoint_epoch == 2
+    assert load_provenance(tmp_path, None, tmp_path / "last.pt").checkpoint_epoch is None
+
+
 def test_training_report_draws_the_csv(tmp_path: Path) -> None:
     csv_path = tmp_path / "results.csv"
     csv_path.write_text(RESULTS_CSV)
