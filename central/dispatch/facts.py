@@ -40,11 +40,7 @@ def camera_views(session: Session, incident: Incident) -> tuple[CameraView, ...]
     """The locator's bearings when there are any, else one bearing per event's camera."""
     estimate = incident.location.estimate if incident.location is not None else {}
     views = [
-        CameraView(
-            camera_key=str(item["camera_key"]),
-            azimuth_deg=float(item["azimuth_deg"]),
-            lookout_text=item.get("lookout_text"),
-        )
+        CameraView(camera_key=str(item["camera_key"]), azimuth_deg=float(item["azimuth_deg"]))
         for item in (estimate or {}).get("bearings", [])
         if "camera_key" in item and "azimuth_deg" in item
     ]

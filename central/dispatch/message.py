@@ -20,7 +20,6 @@ class CameraView:
 
     camera_key: str  # "<site_id>/<camera_id>"
     azimuth_deg: float  # clockwise from true north
-    lookout_text: str | None = None  # from the locator, e.g. "dans mes 296°"
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,8 +103,7 @@ _TEXT = {
 
 
 def bearing_text(view: CameraView, language: str) -> str:
-    if view.lookout_text and language == "fr":
-        return view.lookout_text
+    """The lookout's form: "dans mes 041°" (three digits, true north)."""
     return str(_TEXT[language]["bearing"]).format(az=view.azimuth_deg % 360)
 
 

@@ -43,11 +43,7 @@ def add_incident(
             dfci_code="KD68H4",
             commune=commune,
             massif=massif,
-            estimate={
-                "bearings": [
-                    {"camera_key": "cabanelle/nord", "azimuth_deg": 201.0, "lookout_text": None}
-                ]
-            },
+            estimate={"bearings": [{"camera_key": "cabanelle/nord", "azimuth_deg": 201.0}]},
         )
     )
     session.flush()

@@ -25,7 +25,7 @@ FACTS = IncidentFacts(
     commune="Mandelieu-la-Napoule",
     massif="Estérel",
     cameras=(
-        CameraView("cabanelle/nord", 296.2, "dans mes 296°"),
+        CameraView("cabanelle/nord", 296.2),
         CameraView("courmettes/sud", 41.0),
     ),
     snapshot_url="http://console.local/partage/abc.jpg?k=1",
