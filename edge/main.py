@@ -18,7 +18,7 @@ from pathlib import Path
 from edge import config
 from edge.detect.onnx_detector import open_detector
 from edge.detect.registry import RegistryError
-from edge.publish.mqtt import parse_broker_url
+from edge.publish.broker import parse_broker_url
 from edge.runtime.supervisor import Options, Supervisor
 
 logger = logging.getLogger(__name__)

@@ -26,7 +26,8 @@ from edge.detect import Detector
 from edge.ingest.reader import CameraReader
 from edge.ingest.sources import FrameSource, source_for
 from edge.ptz import CameraControl, FixedMount, Patrol
-from edge.publish.mqtt import Broker, MqttPublisher
+from edge.publish.broker import Broker
+from edge.publish.mqtt import MqttPublisher
 from edge.publish.outbox import Outbox
 from edge.runtime.health import CameraMonitor
 from edge.runtime.metrics import MetricsServer, render_metrics

@@ -9,6 +9,7 @@ durable outbox before anything tries to publish it.
 from __future__ import annotations
 
 import logging
+import sqlite3
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -130,6 +131,7 @@ class InferenceLoop:
         self._stop = stop
         self._clock = clock
         self.detector_failures = 0
+        self.store_failures = 0
 
     def run(self) -> None:
         try:
@@ -185,7 +187,20 @@ class InferenceLoop:
 
     def _store(self, alerts: Sequence[AlertMessage]) -> None:
         for alert in alerts:
-            self._outbox.put(alert)
+            try:
+                self._outbox.put(alert)
+            except sqlite3.Error as error:
+                # Disk full or failing: this alert is lost, detection goes on (a crash loop
+                # would lose every later alert too). Counted, and logged loudly.
+                self.store_failures += 1
+                logger.error(
+                    "camera %s: cannot store %s alert %s: %s",
+                    alert.camera_id,
+                    alert.state.value,
+                    alert.alert_id,
+                    error,
+                )
+                continue
             logger.info(
                 "camera %s: %s alert %s of event %s (score %.2f)",
                 alert.camera_id,

@@ -32,7 +32,7 @@ from contracts import ModelInfo, WireMessage, decode_message
 from edge.config import EdgeConfig, parse_config
 from edge.detect.onnx_detector import OnnxDetector
 from edge.detect.registry import file_sha256
-from edge.publish.mqtt import parse_broker_url
+from edge.publish.broker import parse_broker_url
 from edge.runtime.supervisor import Options, Supervisor
 
 CLIP_FPS = 5

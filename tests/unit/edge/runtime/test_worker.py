@@ -236,3 +236,12 @@ def test_stopping_ends_open_events(tmp_path: Path) -> None:
     rig.stop.set()
     rig.loop.run()
     assert [row.state for row in rig.outbox.pending()] == [EventState.START, EventState.END]
+
+
+def test_an_outbox_that_cannot_write_loses_the_alert_not_the_loop(tmp_path: Path) -> None:
+    rig = make_loop(tmp_path, CountingDetector([PLUME]), {"cam-a": 1.0})
+    rig.outbox.close()  # every write now fails, as on a full or dead disk
+    assert rig.loop.step()
+    rig.clock.now_s += 1.0
+    assert rig.loop.step()
+    assert rig.loop.store_failures == 1  # the start; the next frame only continues the event
