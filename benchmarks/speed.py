@@ -98,6 +98,7 @@ def measure_paths(
                 logger.warning("speed: path skipped: %s", error)
                 failures[spec.name] = str(error)
                 worker.process.kill()
+                worker.process.join(timeout=10)
         if not workers:
             raise SpeedBenchError(f"no path could be loaded: {failures}")
         chunks = [images[i : i + CHUNK_FRAMES] for i in range(0, len(images), CHUNK_FRAMES)]
@@ -108,12 +109,13 @@ def measure_paths(
                 worker.connection.send(list(chunks[step % len(chunks)]))
                 worker.samples += _receive(worker, CHUNK_TIMEOUT_S)[1]
             if (step + 1) % max(1, total // 10) == 0 or step + 1 == total:
-                logger.info("speed: round chunk %d/%d", step + 1, total)
+                logger.info("speed: chunk %d/%d (all paths)", step + 1, total)
         for worker in workers:
             worker.connection.send(None)
             worker.peak_rss_mb = float(_receive(worker, CHUNK_TIMEOUT_S)[1]["peak_rss_mb"])
     finally:
         for worker in workers:
+            worker.connection.close()  # a worker still waiting for work sees EOF and exits
             worker.process.join(timeout=10)
             if worker.process.is_alive():
                 worker.process.kill()

@@ -8,6 +8,7 @@ sends lists of image paths; the worker answers one sample per image: millisecond
 
 from __future__ import annotations
 
+import contextlib
 import os
 import resource
 import time
@@ -120,7 +121,10 @@ def serve(connection: Connection, spec: PathSpec, warm_up: list[Path]) -> None:
             samples = [_measure(runner, path, index) for index, path in enumerate(paths)]
             connection.send(("samples", samples))
         connection.send(("done", {"peak_rss_mb": peak_rss_mb()}))
+    except EOFError:  # the parent closed the pipe: it stopped the run
+        pass
     except Exception as error:  # the parent reports it as this path's failure
-        connection.send(("error", f"{type(error).__name__}: {error}"))
+        with contextlib.suppress(OSError):
+            connection.send(("error", f"{type(error).__name__}: {error}"))
     finally:
         connection.close()

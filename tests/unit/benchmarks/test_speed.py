@@ -14,7 +14,8 @@ import pytest
 from onnx import TensorProto, helper, numpy_helper
 
 from benchmarks.flops import count_gflops
-from benchmarks.speed import STAGES, ratios, targets
+from benchmarks.speed import STAGES, measure_paths, ratios, targets
+from benchmarks.speed_worker import PathSpec
 from tests.unit.benchmarks.synthetic import write_registry
 from vigifeu.cli import main
 
@@ -128,3 +129,20 @@ def test_the_pytorch_baseline_runs_on_the_checkpoint_beside_the_model(
     assert metrics["ratios"]["int8_vs_ultralytics_torch"] > 0
     # YOLOv8n at 320 is 8.7 GFLOPs at 640 / 4 = 2.2 (thop); the graph count skips a few ops.
     assert metrics["gflops_per_frame"] == pytest.approx(2.2, rel=0.1)
+
+
+def test_a_path_that_cannot_load_is_skipped_with_its_reason(
+    tiny_model: Path, tiny_dataset: Path, tmp_path: Path
+) -> None:
+    broken = tmp_path / "broken.onnx"
+    broken.write_bytes(b"not a model")
+
+    def spec(name: str, path: Path) -> PathSpec:
+        return PathSpec(name, "vigifeu", path, 320, 0.25, 0.45, 1, tmp_path)
+
+    images = sorted((tiny_dataset.parent / "images" / "val").glob("*.jpg"))[:2]
+    paths = measure_paths(
+        [spec("vigifeu_int8", tiny_model), spec("vigifeu_fp32", broken)], images, 2
+    )
+    assert paths["vigifeu_int8"]["frames"] == 4
+    assert "cannot load the ONNX model" in paths["vigifeu_fp32"]["skipped"]
