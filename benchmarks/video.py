@@ -108,7 +108,7 @@ def _detection(d: Detection) -> dict[str, Any]:
 class VideoRun:
     timeline: list[dict[str, Any]]
     alerts: list[AlertMessage]
-    annotated: dict[str, Any]  # file name -> BGR image of each alert's frame
+    annotated: dict[str, bytes]  # file name -> JPEG of each alert's frame, boxes drawn
 
 
 def annotate(frame: Frame, kept: tuple[Detection, ...], alert: AlertMessage) -> Any:
@@ -157,7 +157,10 @@ def run_video(
         for alert in alerts:
             if alert.state is not EventState.END:
                 name = f"alert_{len(run.alerts):03d}_{alert.state.value}_frame{frame.sequence}.jpg"
-                run.annotated[name] = annotate(frame, step.kept.detections, alert)
+                image = annotate(frame, step.kept.detections, alert)
+                ok, jpeg = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, 90])
+                if ok:
+                    run.annotated[name] = jpeg.tobytes()
             run.alerts.append(alert)
         run.timeline.append(
             {
@@ -199,8 +202,8 @@ def write_run(run: VideoRun, out: Path) -> None:
     with (out / "alerts.jsonl").open("w", encoding="utf-8") as stream:
         for alert in run.alerts:
             stream.write(alert.model_dump_json() + "\n")
-    for name, image in run.annotated.items():
-        cv2.imwrite(str(out / name), image, [cv2.IMWRITE_JPEG_QUALITY, 90])
+    for name, jpeg in run.annotated.items():
+        (out / name).write_bytes(jpeg)
 
 
 def plot_run(run: VideoRun, camera: Camera, path: Path) -> None:
