@@ -1,4 +1,8 @@
-"""Get-or-create of the sites, cameras and poses that messages name (cached per session)."""
+"""Get-or-create of the sites, cameras and poses that messages name (cached per session).
+
+A row created here is flushed at once, so that it has its id and later lookups in the same
+session find it even when the caller turned autoflush off.
+"""
 
 from __future__ import annotations
 
@@ -21,6 +25,7 @@ def site_for(session: Session, site_id: str, seen_at: datetime) -> Site:
     if site is None:
         site = Site(site_id=site_id, last_seen_at=seen_at)
         session.add(site)
+        session.flush()  # into the identity map: the next get() in this session finds it
     elif site.last_seen_at is None or site.last_seen_at < seen_at:
         site.last_seen_at = seen_at
     return site
@@ -54,10 +59,11 @@ def pose_for(
         pose = session.scalar(
             select(Pose).where(Pose.camera_pk == camera.id, Pose.pose_id == pose_id)
         )
+    created = pose is None
     if pose is None:
         pose = Pose(camera_pk=camera.id, pose_id=pose_id, reported_at=reported_at)
         session.add(pose)
-    if pose.id is None or pose.reported_at <= reported_at:
+    if created or pose.reported_at <= reported_at:
         pose.azimuth_deg = geometry.azimuth_deg
         pose.tilt_deg = geometry.tilt_deg
         pose.roll_deg = geometry.roll_deg
@@ -67,7 +73,8 @@ def pose_for(
         pose.image_height_px = geometry.image_height_px
         pose.lens = geometry.lens.model_dump(mode="json")
         pose.reported_at = reported_at
-    session.flush()
+    if created:
+        session.flush()  # its id is referenced by the alert and event rows
     cache[(camera.id, pose_id)] = pose
     return pose
 

@@ -4,7 +4,8 @@ A sighting is reduced to a bearing cone (camera position, azimuth of the box cen
 of the box plus a margin). An incident accepts it when, within the time window:
 
 1. the incident already holds the same camera and the two cones overlap in azimuth;
-2. else the incident has a triangulated point and the cone passes within its uncertainty disc;
+2. else the incident has a located point (two cameras, or one camera on the terrain) and the
+   cone passes within its uncertainty disc;
 3. else the cone crosses the common area of the incident's cones (within the maximum range).
 
 The azimuths use the rectilinear/equidistant lens law and ignore tilt, roll and distortion
@@ -28,10 +29,14 @@ import contracts
 EARTH_RADIUS_M = 6_371_008.8
 # Arc points of a cone polygon are at most this far apart in azimuth.
 ARC_STEP_DEG = 1.0
-# A triangulated point accepts cones passing within 3 sigma of it, and never less than this:
+# A located point accepts cones passing within 3 sigma of it, and never less than this:
 # below ~500 m the gate would reject honest sightings of a wide smoke column.
 MIN_POINT_RADIUS_M = 500.0
 POINT_SIGMAS = 3.0
+# Two boxes of one camera are the same smoke when their directions overlap within this: a plume
+# that drifts or is re-detected moves by a fraction of a degree between events (0.5 deg is
+# 11 px on a 1920 px, 87 deg view).
+SAME_CAMERA_SLACK_DEG = 0.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,11 +54,16 @@ class BearingCone:
     latitude_deg: float
     longitude_deg: float
     azimuth_deg: float
-    half_width_deg: float
+    half_width_deg: float  # of the box alone
+    margin_deg: float  # calibration and lens slack, added when comparing across cameras
+
+    @property
+    def gate_half_width_deg(self) -> float:
+        return self.half_width_deg + self.margin_deg
 
 
 @dataclass(frozen=True, slots=True)
-class TriangulatedPoint:
+class LocatedPoint:
     """WGS84 degrees and the radius (metres) within which a matching cone must pass."""
 
     latitude_deg: float
@@ -68,7 +78,7 @@ class IncidentView:
     incident_id: int
     last_seen_at: datetime
     cones: tuple[BearingCone, ...]
-    point: TriangulatedPoint | None
+    point: LocatedPoint | None
 
 
 def point_radius_m(semi_major_m: float | None) -> float:
@@ -98,7 +108,8 @@ def cone_from_box(
         latitude_deg=geometry.latitude_deg,
         longitude_deg=geometry.longitude_deg,
         azimuth_deg=(geometry.azimuth_deg + (left_deg + right_deg) / 2) % 360,
-        half_width_deg=(right_deg - left_deg) / 2 + margin_deg,
+        half_width_deg=(right_deg - left_deg) / 2,
+        margin_deg=margin_deg,
     )
 
 
@@ -108,9 +119,12 @@ def angular_difference_deg(a_deg: float, b_deg: float) -> float:
 
 
 def cones_overlap(a: BearingCone, b: BearingCone) -> bool:
-    """Whether two cones of the same camera share a direction."""
+    """Whether two boxes of the same camera share a direction (within ``SAME_CAMERA_SLACK_DEG``).
+
+    No calibration margin: one camera's errors are the same in both sightings.
+    """
     return abs(angular_difference_deg(a.azimuth_deg, b.azimuth_deg)) <= (
-        a.half_width_deg + b.half_width_deg
+        a.half_width_deg + b.half_width_deg + SAME_CAMERA_SLACK_DEG
     )
 
 
@@ -129,11 +143,12 @@ class _LocalFrame:
 
     def cone_polygon(self, cone: BearingCone, range_m: float) -> Polygon:
         x0, y0 = self.to_xy(cone.latitude_deg, cone.longitude_deg)
-        steps = max(2, math.ceil(2 * cone.half_width_deg / ARC_STEP_DEG) + 1)
+        half_width_deg = cone.gate_half_width_deg
+        steps = max(2, math.ceil(2 * half_width_deg / ARC_STEP_DEG) + 1)
         azimuths_rad = np.radians(
             np.linspace(
-                cone.azimuth_deg - cone.half_width_deg,
-                cone.azimuth_deg + cone.half_width_deg,
+                cone.azimuth_deg - half_width_deg,
+                cone.azimuth_deg + half_width_deg,
                 steps,
             )
         )
@@ -172,7 +187,7 @@ def choose_incident(
     """The incident a new event joins, or None for a new incident.
 
     Candidates outside the time window are ignored. Among the accepted ones the strongest rule
-    wins (same camera, then triangulated point, then cone overlap), then the most recent. A
+    wins (same camera, then located point, then cone overlap), then the most recent. A
     sighting without a box (``cone`` None) never joins another event's incident.
     """
     if cone is None:

@@ -9,7 +9,7 @@ nothing.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from typing import Any, Protocol
 
 from sqlalchemy import func, select
@@ -45,34 +45,55 @@ def _sighting_of(alert: Alert, camera_key: str) -> Sighting | None:
     )
 
 
-def latest_sightings(session: Session, incident_id: int) -> list[Sighting]:
-    """The most recent boxed alert of each camera of the incident, as sightings (by camera key)."""
+def latest_sightings_of(
+    session: Session, incident_ids: Collection[int]
+) -> dict[int, list[Sighting]]:
+    """For each incident, the most recent boxed alert of each of its cameras, as sightings.
+
+    One query for all the incidents (clustering asks for every open one at once).
+    """
+    found: dict[int, dict[str, Sighting]] = {incident_id: {} for incident_id in incident_ids}
+    if not found:
+        return {}
     not_end = Alert.state != contracts.EventState.END.value
     latest = (
-        select(Alert.camera_pk, func.max(Alert.captured_at).label("captured_at"))
+        select(
+            Event.incident_id,
+            Alert.camera_pk,
+            func.max(Alert.captured_at).label("captured_at"),
+        )
         .join(Event, Alert.event_id == Event.id)
-        .where(Event.incident_id == incident_id, not_end)
-        .group_by(Alert.camera_pk)
+        .where(Event.incident_id.in_(found), not_end)
+        .group_by(Event.incident_id, Alert.camera_pk)
         .subquery()
     )
     rows = session.execute(
-        select(Alert, Camera.site_id, Camera.camera_id)
+        select(Alert, Event.incident_id, Camera.site_id, Camera.camera_id)
         .join(Event, Alert.event_id == Event.id)
         .join(Camera, Alert.camera_pk == Camera.id)
         .join(
             latest,
-            (Alert.camera_pk == latest.c.camera_pk) & (Alert.captured_at == latest.c.captured_at),
+            (Event.incident_id == latest.c.incident_id)
+            & (Alert.camera_pk == latest.c.camera_pk)
+            & (Alert.captured_at == latest.c.captured_at),
         )
-        .where(Event.incident_id == incident_id, not_end)
-        .order_by(Camera.site_id, Camera.camera_id, Alert.id.desc())
+        .where(not_end)
+        .order_by(Alert.id.desc())
     ).all()
-    sightings: dict[str, Sighting] = {}
-    for alert, site_id, camera_id in rows:
+    for alert, incident_id, site_id, camera_id in rows:
         key = f"{site_id}/{camera_id}"
         sighting = _sighting_of(alert, key)
-        if sighting is not None and key not in sightings:
-            sightings[key] = sighting
-    return list(sightings.values())
+        if sighting is not None and key not in found[incident_id]:
+            found[incident_id][key] = sighting
+    return {
+        incident_id: [sightings[key] for key in sorted(sightings)]
+        for incident_id, sightings in found.items()
+    }
+
+
+def latest_sightings(session: Session, incident_id: int) -> list[Sighting]:
+    """The most recent boxed alert of each camera of one incident, as sightings."""
+    return latest_sightings_of(session, [incident_id])[incident_id]
 
 
 def sighting_signature(sightings: Sequence[Sighting]) -> list[dict[str, Any]]:
@@ -135,6 +156,7 @@ def store_location(
 
 def locate_incident(session: Session, incident: Incident, locator: Locator) -> bool:
     """(Re-)locate ``incident`` from its latest sightings; False when nothing changed or failed."""
+    session.flush()  # the sightings are read back, this session's alerts included
     sightings = latest_sightings(session, incident.id)
     signature = sighting_signature(sightings)
     if not sightings or (incident.location and incident.location.sightings == signature):
@@ -151,7 +173,6 @@ def locate_incident(session: Session, incident: Incident, locator: Locator) -> b
 
 def locate_incidents(session: Session, incident_ids: Iterable[int], locator: Locator) -> set[int]:
     """Locate each incident once (the end of an ingest batch); the ids that moved."""
-    session.flush()
     return {
         incident_id
         for incident_id in sorted(set(incident_ids))

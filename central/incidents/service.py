@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import logging
 import uuid
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 import contracts
 from central.audit import record_audit
@@ -23,17 +24,21 @@ from central.incidents.clustering import (
     BearingCone,
     ClusterConfig,
     IncidentView,
-    TriangulatedPoint,
+    LocatedPoint,
     choose_incident,
     cone_from_box,
     point_radius_m,
 )
 from central.incidents.lifecycle import OPEN_STATUSES, IncidentStatus
-from central.incidents.locating import Locator, latest_sightings, locate_incident
+from central.incidents.locating import Locator, latest_sightings_of, locate_incident
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_CLUSTER_CONFIG = ClusterConfig()
+# Locations whose point gates clustering: two-camera fixes, and one-camera DEM fixes that passed
+# the locator's quality gates. If a terrain fix is wrong, a second camera's true sighting makes
+# a second incident: a duplicate for the operator, which is safer than hiding a fire in another.
+POINT_METHODS = frozenset({"triangulation", "terrain"})
 
 
 class IngestOutcome(StrEnum):
@@ -50,6 +55,69 @@ class IngestResult:
     located: bool = False  # the location was (re)computed now (False when deferred)
 
 
+_NOT_STORED = -1
+_MEMO_KEY = "vigifeu.ingest_memo"
+
+
+@dataclass
+class _Memo:
+    """What this session added, by key. Ingest runs without autoflush (a flush per query made
+    it ~4x slower), so rows added earlier in the batch are found here, not by a query."""
+
+    alerts: dict[uuid.UUID, int] = field(default_factory=dict)  # alert_id -> incident id
+    events: dict[uuid.UUID, Event] = field(default_factory=dict)
+    snapshots: dict[str, Snapshot] = field(default_factory=dict)
+    # Known not to be stored (``prefetch``): no query needed.
+    absent_alerts: set[uuid.UUID] = field(default_factory=set)
+    absent_snapshots: set[str] = field(default_factory=set)
+
+    @classmethod
+    def of(cls, session: Session) -> _Memo:
+        memo: _Memo = session.info.setdefault(_MEMO_KEY, cls())
+        return memo
+
+
+def forget_memo(session: Session) -> None:
+    """Drop what the session remembers (after a rollback those rows do not exist)."""
+    session.info.pop(_MEMO_KEY, None)
+
+
+def prefetch(session: Session, alerts: Sequence[contracts.AlertMessage]) -> None:
+    """Look up, in two queries, which of these alerts and pictures are already stored, so that
+    ``ingest_alert`` need not ask one by one (an ingest batch calls this first)."""
+    memo = _Memo.of(session)
+    alert_ids = [alert.alert_id for alert in alerts if alert.alert_id not in memo.alerts]
+    memo.absent_alerts.update(alert_ids)
+    if alert_ids:
+        for alert_id, incident_id in session.execute(
+            select(Alert.alert_id, Event.incident_id)
+            .join(Event, Alert.event_id == Event.id)
+            .where(Alert.alert_id.in_(alert_ids))
+        ):
+            memo.alerts[alert_id] = incident_id
+            memo.absent_alerts.discard(alert_id)
+    hashes = {s.sha256 for alert in alerts for s in alert.snapshots} - memo.snapshots.keys()
+    memo.absent_snapshots.update(hashes)
+    if hashes:
+        for picture in session.scalars(select(Snapshot).where(Snapshot.sha256.in_(hashes))):
+            memo.snapshots[picture.sha256] = picture
+            memo.absent_snapshots.discard(picture.sha256)
+
+
+def _incident_of_stored(session: Session, memo: _Memo, alert_id: uuid.UUID) -> int | None:
+    """The incident of an already stored alert, or ``_NOT_STORED``."""
+    if alert_id in memo.alerts:
+        return memo.alerts[alert_id]
+    if alert_id in memo.absent_alerts:
+        return _NOT_STORED
+    row = session.execute(
+        select(Event.incident_id)
+        .join(Alert, Alert.event_id == Event.id)
+        .where(Alert.alert_id == alert_id)
+    ).first()
+    return _NOT_STORED if row is None else row[0]
+
+
 def main_box(alert: contracts.AlertMessage) -> contracts.BoundingBox | None:
     """The box a sighting is made of: the highest-scoring one (None for an ``end``)."""
     return max(alert.boxes, key=lambda box: box.score, default=None)
@@ -59,26 +127,29 @@ def _candidate_views(
     session: Session, captured_at: datetime, config: ClusterConfig
 ) -> list[IncidentView]:
     incidents = session.scalars(
-        select(Incident).where(
+        select(Incident)
+        .where(
             Incident.status.in_(sorted(OPEN_STATUSES)),
             Incident.last_seen_at >= captured_at - timedelta(seconds=config.window_s),
         )
+        .options(selectinload(Incident.location))
     ).all()
+    sightings = latest_sightings_of(session, [incident.id for incident in incidents])
     views = []
     for incident in incidents:
         cones = tuple(
             cone_from_box(s.camera_key, s.geometry, s.box, config.margin_deg)
-            for s in latest_sightings(session, incident.id)
+            for s in sightings[incident.id]
         )
         location = incident.location
         point = None
         if (
             location is not None
-            and location.method == "triangulation"
+            and location.method in POINT_METHODS
             and location.latitude_deg is not None
             and location.longitude_deg is not None
         ):
-            point = TriangulatedPoint(
+            point = LocatedPoint(
                 location.latitude_deg,
                 location.longitude_deg,
                 point_radius_m(location.semi_major_m),
@@ -115,9 +186,23 @@ def _open_incident(
     return incident, True
 
 
-def _store_snapshots(session: Session, alert: contracts.AlertMessage, stored: Alert) -> None:
+def _snapshots_of(
+    session: Session, memo: _Memo, alert: contracts.AlertMessage
+) -> list[AlertSnapshot]:
+    """Links to the alert's pictures; each JPEG is stored once, by its hash."""
+    unknown = [
+        s.sha256
+        for s in alert.snapshots
+        if s.sha256 not in memo.snapshots and s.sha256 not in memo.absent_snapshots
+    ]
+    if unknown:
+        memo.snapshots.update(
+            (picture.sha256, picture)
+            for picture in session.scalars(select(Snapshot).where(Snapshot.sha256.in_(unknown)))
+        )
+    links = []
     for snapshot in alert.snapshots:
-        picture = session.get(Snapshot, snapshot.sha256)
+        picture = memo.snapshots.get(snapshot.sha256)
         if picture is None:
             jpeg = snapshot.jpeg_bytes()
             picture = Snapshot(
@@ -129,9 +214,9 @@ def _store_snapshots(session: Session, alert: contracts.AlertMessage, stored: Al
                 data=jpeg,
             )
             session.add(picture)
-        session.add(
+            memo.snapshots[snapshot.sha256] = picture
+        links.append(
             AlertSnapshot(
-                alert_pk=stored.id,
                 snapshot=picture,
                 kind=snapshot.kind.value,
                 width_px=snapshot.width_px,
@@ -139,6 +224,7 @@ def _store_snapshots(session: Session, alert: contracts.AlertMessage, stored: Al
                 crop_box=snapshot.crop_box.model_dump(mode="json") if snapshot.crop_box else None,
             )
         )
+    return links
 
 
 def _fold(incident: Incident, event: Event, alert: contracts.AlertMessage) -> None:
@@ -171,10 +257,22 @@ def ingest_alert(
     locate with ``locate_incidents`` before committing (one fix per incident per batch).
     Does not commit.
     """
-    existing = session.scalar(select(Alert).where(Alert.alert_id == alert.alert_id))
-    if existing is not None:
-        incident_id = session.scalar(select(Event.incident_id).where(Event.id == existing.event_id))
-        return IngestResult(IngestOutcome.DUPLICATE, alert.alert_id, incident_id)
+    memo = _Memo.of(session)
+    with session.no_autoflush:
+        return _ingest(session, memo, alert, locator, config, pending_locations)
+
+
+def _ingest(
+    session: Session,
+    memo: _Memo,
+    alert: contracts.AlertMessage,
+    locator: Locator,
+    config: ClusterConfig,
+    pending_locations: set[int] | None,
+) -> IngestResult:
+    duplicate_of = _incident_of_stored(session, memo, alert.alert_id)
+    if duplicate_of is not _NOT_STORED:
+        return IngestResult(IngestOutcome.DUPLICATE, alert.alert_id, duplicate_of)
     camera = camera_for(session, alert.site_id, alert.camera_id, seen_at=alert.captured_at)
     camera.latitude_deg = alert.camera.latitude_deg
     camera.longitude_deg = alert.camera.longitude_deg
@@ -182,12 +280,13 @@ def ingest_alert(
     camera.last_alert_at = max(camera.last_alert_at or alert.captured_at, alert.captured_at)
     pose = pose_for(session, camera, alert.camera, alert.captured_at)
     box = main_box(alert)
-    event = session.get(Event, alert.event_id)
+    event = memo.events.get(alert.event_id) or session.get(Event, alert.event_id)
     created = False
     if event is None:
         cone = None
         if box is not None:
             cone = cone_from_box(camera.key, alert.camera, box, config.margin_deg)
+        session.flush()  # the candidate incidents are read back with this batch's alerts
         incident, created = _open_incident(session, alert, cone, config)
         event = Event(
             id=alert.event_id,
@@ -203,27 +302,29 @@ def ingest_alert(
         session.add(event)
     else:
         incident = session.get_one(Incident, event.incident_id)
+    memo.events[alert.event_id] = event
     _fold(incident, event, alert)
-    stored = Alert(
-        alert_id=alert.alert_id,
-        event_id=alert.event_id,
-        sequence=alert.sequence,
-        state=alert.state.value,
-        camera_pk=camera.id,
-        pose_pk=pose.id,
-        captured_at=alert.captured_at,
-        received_at=utc_now(),
-        detection_class=alert.detection_class.value,
-        score=alert.score,
-        boxes=[b.model_dump(mode="json") for b in alert.boxes],
-        geometry=alert.camera.model_dump(mode="json"),
-        model_name=alert.model.name,
-        model_version=alert.model.version,
-        model_sha256=alert.model.sha256,
+    session.add(
+        Alert(
+            alert_id=alert.alert_id,
+            event_id=alert.event_id,
+            sequence=alert.sequence,
+            state=alert.state.value,
+            camera_pk=camera.id,
+            pose_pk=pose.id,
+            captured_at=alert.captured_at,
+            received_at=utc_now(),
+            detection_class=alert.detection_class.value,
+            score=alert.score,
+            boxes=[b.model_dump(mode="json") for b in alert.boxes],
+            geometry=alert.camera.model_dump(mode="json"),
+            model_name=alert.model.name,
+            model_version=alert.model.version,
+            model_sha256=alert.model.sha256,
+            snapshots=_snapshots_of(session, memo, alert),
+        )
     )
-    session.add(stored)
-    session.flush()
-    _store_snapshots(session, alert, stored)
+    memo.alerts[alert.alert_id] = incident.id
     located = False
     if box is not None:
         if pending_locations is None:

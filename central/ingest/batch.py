@@ -17,13 +17,14 @@ from sqlalchemy import exc
 from sqlalchemy.orm import Session, sessionmaker
 
 from central.db.registry import forget_cached
-from central.incidents.locating import Locator, locate_incidents
+from central.incidents.locating import Locator
+from central.incidents.service import forget_memo
 from central.ingest.handler import (
     Handled,
     HandledKind,
     HandlerConfig,
     Received,
-    handle_message,
+    handle_batch,
     is_duplicate,
     quarantine,
 )
@@ -101,16 +102,12 @@ class BatchStore:
     def _in_one_transaction(self, batch: Sequence[Received]) -> list[Handled]:
         with self._session_factory() as session:
             try:
-                pending: set[int] = set()
-                handled = [
-                    handle_message(session, message, self._locator, self._config, pending)
-                    for message in batch
-                ]
-                locate_incidents(session, pending, self._locator)
+                handled = handle_batch(session, batch, self._locator, self._config)
                 session.commit()
             except BaseException:
                 session.rollback()
                 forget_cached(session)
+                forget_memo(session)
                 raise
         return handled
 

@@ -7,6 +7,7 @@ payload (truncated), so that one broken edge never blocks or loses anyone else's
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -16,8 +17,8 @@ import contracts
 from central.db import QuarantinedMessage, Site
 from central.db.registry import camera_for, site_for
 from central.incidents.clustering import ClusterConfig
-from central.incidents.locating import Locator
-from central.incidents.service import IngestOutcome, IngestResult, ingest_alert
+from central.incidents.locating import Locator, locate_incidents
+from central.incidents.service import IngestOutcome, IngestResult, ingest_alert, prefetch
 
 logger = logging.getLogger(__name__)
 
@@ -98,30 +99,39 @@ def _status(session: Session, message: contracts.CameraStatusMessage) -> Handled
     return Handled(HandledKind.STATUS, camera_key=key)
 
 
-def handle_message(
-    session: Session,
-    message: Received,
-    locator: Locator,
-    config: HandlerConfig,
-    pending_locations: set[int] | None = None,
-) -> Handled:
-    """Validate and store one message. Contract errors are quarantined, not raised.
-
-    ``pending_locations``: see ``ingest_alert`` (the batch locates each incident once).
-    """
+def _decode(message: Received) -> contracts.WireMessage | contracts.ContractError:
     try:
-        _, decoded = contracts.decode_message(message.topic, message.payload)
+        return contracts.decode_message(message.topic, message.payload)[1]
     except contracts.ContractError as error:
-        logger.warning("quarantined a message on %s: %s", message.topic[:100], error.reason)
-        return quarantine(session, message, error.reason, config)
-    if isinstance(decoded, contracts.AlertMessage):
-        result = ingest_alert(session, decoded, locator, config.cluster, pending_locations)
-        return Handled(
-            HandledKind.ALERT, camera_key=f"{decoded.site_id}/{decoded.camera_id}", alert=result
-        )
-    if isinstance(decoded, contracts.HeartbeatMessage):
-        return _heartbeat(session, decoded)
-    return _status(session, decoded)
+        return error
+
+
+def handle_batch(
+    session: Session, messages: Sequence[Received], locator: Locator, config: HandlerConfig
+) -> list[Handled]:
+    """Validate and store messages in the caller's transaction; contract errors are quarantined.
+
+    Stored and missing alerts are looked up for the whole batch at once, and each incident the
+    batch touched is located once at the end (``central.incidents.locating``).
+    """
+    decoded = [_decode(message) for message in messages]
+    prefetch(session, [item for item in decoded if isinstance(item, contracts.AlertMessage)])
+    pending: set[int] = set()
+    handled = []
+    for message, item in zip(messages, decoded, strict=True):
+        if isinstance(item, contracts.ContractError):
+            logger.warning("quarantined a message on %s: %s", message.topic[:100], item.reason)
+            handled.append(quarantine(session, message, item.reason, config))
+        elif isinstance(item, contracts.AlertMessage):
+            result = ingest_alert(session, item, locator, config.cluster, pending)
+            camera_key = f"{item.site_id}/{item.camera_id}"
+            handled.append(Handled(HandledKind.ALERT, camera_key=camera_key, alert=result))
+        elif isinstance(item, contracts.HeartbeatMessage):
+            handled.append(_heartbeat(session, item))
+        else:
+            handled.append(_status(session, item))
+    locate_incidents(session, pending, locator)
+    return handled
 
 
 def is_duplicate(handled: Handled) -> bool:

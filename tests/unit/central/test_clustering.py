@@ -10,7 +10,7 @@ from central.incidents.clustering import (
     BearingCone,
     ClusterConfig,
     IncidentView,
-    TriangulatedPoint,
+    LocatedPoint,
     angular_difference_deg,
     choose_incident,
     cone_from_box,
@@ -44,13 +44,13 @@ def towards_t2(site: Site, offset_deg: float = 0.0, camera_id: str = "cam-1") ->
 def view(
     incident_id: int,
     *cones: BearingCone,
-    point: TriangulatedPoint | None = None,
+    point: LocatedPoint | None = None,
     age_s: float = 60,
 ) -> IncidentView:
     return IncidentView(incident_id, T0 - timedelta(seconds=age_s), tuple(cones), point)
 
 
-T2_POINT = TriangulatedPoint(T2_LATITUDE_DEG, T2_LONGITUDE_DEG, 500.0)
+T2_POINT = LocatedPoint(T2_LATITUDE_DEG, T2_LONGITUDE_DEG, 500.0)
 
 
 @pytest.mark.parametrize(
@@ -82,7 +82,8 @@ def test_cone_azimuth_of_the_box_centre(
 def test_cone_half_width_is_half_the_box_plus_the_margin() -> None:
     result = cone_from_box("s/c", geometry(CABANELLE, 90.0), box(0.5, width=0.1), margin_deg=2.0)
     half_box_deg = math.degrees(math.atan(0.1 * math.tan(math.radians(30))))
-    assert result.half_width_deg == pytest.approx(half_box_deg + 2.0)
+    assert result.half_width_deg == pytest.approx(half_box_deg)
+    assert result.gate_half_width_deg == pytest.approx(half_box_deg + 2.0)
 
 
 @pytest.mark.parametrize(
@@ -106,6 +107,9 @@ def test_angular_difference_wraps(a: float, b: float, expected: float) -> None:
         (towards_t2(VALBONNE, 20.0), [view(1, towards_t2(CABANELLE), point=T2_POINT)], None),
         # same camera, a new event at the same bearing (edge restarted)
         (towards_t2(CABANELLE), [view(1, towards_t2(CABANELLE, 1.0))], 1),
+        # same camera 4 deg away: boxes 2.6 deg wide do not touch, another smoke (no
+        # calibration margin within one camera; across cameras it would be 4 deg)
+        (towards_t2(CABANELLE), [view(1, towards_t2(CABANELLE, 4.0))], None),
         # same camera 30 deg away: another smoke, even if other cameras' cones would cross
         (
             towards_t2(CABANELLE, 30.0),

@@ -214,14 +214,14 @@ def test_a_message_that_breaks_processing_is_isolated_and_quarantined(
     sessions: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     poisoned = alert(CABANELLE, azimuth_deg=240.0)
-    real_handle = batch_module.handle_message
+    real_handle = batch_module.handle_batch
 
-    def handle(session: Session, message: Received, *args: Any) -> Handled:
-        if message.mid == 2:
+    def handle(session: Session, messages: list[Received], *args: Any) -> list[Handled]:
+        if any(message.mid == 2 for message in messages):
             raise ValueError("bug in our code")
-        return real_handle(session, message, *args)
+        return real_handle(session, messages, *args)
 
-    monkeypatch.setattr(batch_module, "handle_message", handle)
+    monkeypatch.setattr(batch_module, "handle_batch", handle)
     store, metrics = make_store(sessions)
     batch = [
         received(alert(CABANELLE, azimuth_deg=240.0), 1),

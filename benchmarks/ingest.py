@@ -1,0 +1,429 @@
+"""``vigifeu bench ingest``: central's ingest rate against the raw broker rate, same run, same load.
+
+Workload: simulated fires in the hills between Grasse and Menton, each seen by two of the three
+real lookout sites of the 06 (cabanelle, courmettes, valbonne; six fixed 87 deg cameras per site,
+60 deg apart) with a line of sight on the committed DEM; the box of each sighting stands on the
+fire's true direction (azimuth and apparent elevation), a new fire every 5 min. Each camera's event is a start, ``--updates`` updates 60 s apart (the edge's
+minimum update interval) with a box that drifts, and an end. Start and update alerts carry a full
+frame and a crop snapshot of the sizes the edge measured (45 kB and 15 kB), as real alerts do.
+
+Measured, in this order on one broker:
+
+1. raw: ``mosquitto_sub -C N`` receives what one ``mosquitto_pub -l`` per camera publishes
+   (QoS 1 both ways): Mosquitto's own C clients, the ceiling of the broker on this machine;
+2. central: a real ``vigifeu central`` process (storage, clustering and geolocation on) consumes
+   the same publishers' messages; done when its counters have received all N;
+3. raw again; the ratio uses the mean of both raw runs (the machine is shared);
+4. latency: single alerts published one at a time into an idle central, until stored (p50/p95).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import math
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from pyproj import Geod
+
+import contracts
+from central.geo import load_geodata
+from central.geo.raymarch import Eye, apparent_elevation_deg, line_of_sight
+
+logger = logging.getLogger(__name__)
+
+GEOD = Geod(ellps="WGS84")
+SITES = {  # shared/geodata/poi/pyronear_camera_sites.geojson, lens 10 m above the ground
+    "cabanelle": (43.7866472, 7.419608279, 1090.0),
+    "courmettes": (43.71559208, 7.026486331, 810.0),
+    "valbonne": (43.6233636, 7.02793957, 210.0),
+}
+CAMERA_HEADINGS_DEG = (0, 60, 120, 180, 240, 300)
+HFOV_DEG, VFOV_DEG = 87.0, 44.0
+FULL_SNAPSHOT_BYTES, CROP_SNAPSHOT_BYTES = 45_000, 15_000
+MODEL = contracts.ModelInfo(name="vigifeu-smoke", version="bench", sha256="0" * 64)
+T0 = datetime(2026, 7, 14, 12, 0, tzinfo=UTC)
+UPDATE_INTERVAL_S = 60.0
+FIRE_SPACING_S = 300.0  # a new fire every 5 min of capture time: two burning at once
+TILT_DEG = -2.0
+SMOKE_BASE_ABOVE_GROUND_M = 0.0
+STEP_TIMEOUT_S = 600.0
+# Issue 6 target: central ingest sustains at least half the raw broker rate.
+TARGET_RATIO = 0.5
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--out", type=Path, required=True, help="folder for metrics.json")
+    parser.add_argument("--fires", type=int, default=60, help="each gives 2 x (updates + 2) alerts")
+    parser.add_argument("--updates", type=int, default=8, help="updates per camera event")
+    parser.add_argument("--db", help="database URL for central (default: a fresh SQLite file)")
+    parser.add_argument("--latency-alerts", type=int, default=20)
+    parser.add_argument("--seed", type=int, default=0)
+
+
+@dataclass(frozen=True, slots=True)
+class Workload:
+    lines: dict[str, list[str]]  # topic -> JSON payloads, in capture order
+    count: int
+    mean_payload_bytes: float
+
+
+def _snapshot(
+    rng: np.random.Generator, size: int, kind: contracts.SnapshotKind
+) -> contracts.Snapshot:
+    # Random bytes are as incompressible as a JPEG; central never decodes the picture.
+    return contracts.Snapshot.from_jpeg(rng.bytes(size), kind, 1280, 720)
+
+
+@dataclass(frozen=True, slots=True)
+class Fire:
+    latitude_deg: float
+    longitude_deg: float
+    ground_m: float
+    sites: tuple[str, str]
+
+
+def _fires(count: int, rng: np.random.Generator) -> list[Fire]:
+    """Random points in the hills between Grasse and Menton seen by two sites (line of sight)."""
+    geodata = load_geodata()
+    assert geodata.dem is not None, "the committed DEM is needed"
+    fires: list[Fire] = []
+    while len(fires) < count:
+        latitude, longitude = float(rng.uniform(43.62, 43.92)), float(rng.uniform(7.0, 7.42))
+        ground_m = float(geodata.dem.elevation_m(longitude, latitude))
+        target = Eye(longitude, latitude, ground_m + SMOKE_BASE_ABOVE_GROUND_M)
+        seen_by = [
+            site
+            for site, (lat, lon, altitude) in sorted(SITES.items())
+            if line_of_sight(geodata.dem, Eye(lon, lat, altitude), target)
+        ]
+        if len(seen_by) >= 2:
+            pair = rng.choice(seen_by, size=2, replace=False)
+            fires.append(Fire(latitude, longitude, ground_m, (str(pair[0]), str(pair[1]))))
+    return fires
+
+
+def _event(
+    rng: np.random.Generator, site: str, fire: Fire, start: datetime, updates: int
+) -> tuple[str, list[contracts.AlertMessage]]:
+    """The alerts of one camera's event: the box stands on the fire's true direction."""
+    latitude, longitude, altitude = SITES[site]
+    bearing, _, distance_m = GEOD.inv(longitude, latitude, fire.longitude_deg, fire.latitude_deg)
+    bearing %= 360.0
+    heading = min(CAMERA_HEADINGS_DEG, key=lambda h: abs((bearing - h + 180) % 360 - 180))
+    offset = (bearing - heading + 180) % 360 - 180
+    center_x = 0.5 + math.tan(math.radians(offset)) / (2 * math.tan(math.radians(HFOV_DEG / 2)))
+    elevation = apparent_elevation_deg(
+        Eye(longitude, latitude, altitude),
+        Eye(fire.longitude_deg, fire.latitude_deg, fire.ground_m + SMOKE_BASE_ABOVE_GROUND_M),
+        distance_m,
+    )
+    base_y = 0.5 - math.tan(math.radians(elevation - TILT_DEG)) / (
+        2 * math.tan(math.radians(VFOV_DEG / 2))
+    )
+    camera_id = f"cam-{heading:03d}"
+    geometry = contracts.CameraGeometry(
+        latitude_deg=latitude,
+        longitude_deg=longitude,
+        lens_altitude_m=altitude,
+        azimuth_deg=float(heading),
+        tilt_deg=TILT_DEG,
+        hfov_deg=HFOV_DEG,
+        vfov_deg=VFOV_DEG,
+        image_width_px=1920,
+        image_height_px=1080,
+    )
+    event_id, alerts = uuid.uuid4(), []
+    for sequence in range(updates + 2):
+        end = sequence == updates + 1
+        width = 0.006 + 0.001 * sequence  # the plume grows...
+        height = 0.02 + 0.004 * sequence  # ...and rises from the same base
+        box = contracts.BoundingBox(
+            x_min=center_x - width / 2,
+            y_min=base_y - height,
+            x_max=center_x + width / 2,
+            y_max=base_y,
+            score=0.7,
+            detection_class=contracts.DetectionClass.SMOKE,
+        )
+        state = contracts.EventState.UPDATE
+        if sequence == 0:
+            state = contracts.EventState.START
+        elif end:
+            state = contracts.EventState.END
+        snapshots: tuple[contracts.Snapshot, ...] = ()
+        if not end:
+            snapshots = (
+                _snapshot(rng, FULL_SNAPSHOT_BYTES, contracts.SnapshotKind.FULL),
+                _snapshot(rng, CROP_SNAPSHOT_BYTES, contracts.SnapshotKind.CROP),
+            )
+        alerts.append(
+            contracts.AlertMessage(
+                alert_id=uuid.uuid4(),
+                event_id=event_id,
+                sequence=sequence,
+                state=state,
+                site_id=site,
+                camera_id=camera_id,
+                captured_at=start + timedelta(seconds=UPDATE_INTERVAL_S * sequence),
+                detection_class=contracts.DetectionClass.SMOKE,
+                score=0.7,
+                boxes=() if end else (box,),
+                camera=geometry,
+                model=MODEL,
+                snapshots=snapshots,
+            )
+        )
+    return contracts.topic_for(site, camera_id, contracts.MessageKind.ALERT), alerts
+
+
+def make_workload(fires: int, updates: int, seed: int) -> Workload:
+    rng = np.random.default_rng(seed)
+    timed: dict[str, list[tuple[datetime, str]]] = defaultdict(list)
+    for index, fire in enumerate(_fires(fires, rng)):
+        start = T0 + timedelta(seconds=FIRE_SPACING_S * index)
+        for site in fire.sites:
+            topic, alerts = _event(rng, site, fire, start, updates)
+            timed[topic] += [(a.captured_at, contracts.encode_message(a).decode()) for a in alerts]
+    lines = {topic: [line for _, line in sorted(items)] for topic, items in timed.items()}
+    sizes = [len(line) for topic_lines in lines.values() for line in topic_lines]
+    return Workload(lines, len(sizes), statistics.fmean(sizes))
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _wait_port(port: int, process: subprocess.Popen[bytes], timeout_s: float) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(
+                f"process exited with {process.returncode} before port {port} opened"
+            )
+        try:
+            socket.create_connection(("127.0.0.1", port), 0.2).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise TimeoutError(f"port {port} not open after {timeout_s} s")
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+
+
+def _start_broker(workdir: Path) -> tuple[subprocess.Popen[bytes], int]:
+    port = _free_port()
+    config = workdir / "mosquitto.conf"
+    # Unbounded queues: a QoS 1 subscriber that falls behind must be queued for, not dropped.
+    config.write_text(
+        f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n"
+        "max_queued_messages 0\nmax_queued_bytes 0\n"
+    )
+    binary = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
+    broker = subprocess.Popen([binary, "-c", str(config)], stderr=subprocess.DEVNULL)
+    _wait_port(port, broker, 10)
+    return broker, port
+
+
+def _publishers(workload: Workload, port: int, workdir: Path) -> list[subprocess.Popen[bytes]]:
+    processes = []
+    for index, (topic, lines) in enumerate(sorted(workload.lines.items())):
+        source = workdir / f"topic-{index}.jsonl"
+        source.write_text("\n".join(lines) + "\n")
+        with source.open("rb") as stdin:
+            processes.append(
+                subprocess.Popen(
+                    ["mosquitto_pub", "-p", str(port), "-q", "1", "-t", topic, "-l"],
+                    stdin=stdin,
+                    stdout=subprocess.DEVNULL,
+                )
+            )
+    return processes
+
+
+def raw_rate(workload: Workload, port: int, workdir: Path) -> float:
+    """Messages per second from Mosquitto's own publisher to its own subscriber."""
+    receiver = subprocess.Popen(
+        [
+            "mosquitto_sub",
+            "-p",
+            str(port),
+            "-q",
+            "1",
+            "-t",
+            contracts.subscription_filter(),
+            "-C",
+            str(workload.count),
+        ],
+        stdout=subprocess.DEVNULL,
+    )
+    time.sleep(0.5)  # subscribed
+    started = time.perf_counter()
+    publishers = _publishers(workload, port, workdir)
+    receiver.wait(timeout=STEP_TIMEOUT_S)
+    elapsed_s = time.perf_counter() - started
+    for publisher in publishers:
+        publisher.wait(timeout=STEP_TIMEOUT_S)
+    return workload.count / elapsed_s
+
+
+def _get(port: int, path: str) -> Any:
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=10) as response:
+        return json.load(response)
+
+
+def _received(port: int) -> int:
+    return int(_get(port, "/api/v1/metrics")["counters"].get("received", 0))
+
+
+def _wait_received(port: int, count: int) -> float:
+    deadline = time.monotonic() + STEP_TIMEOUT_S
+    while _received(port) < count:
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"central received {_received(port)} of {count} messages")
+        time.sleep(0.02)
+    return time.perf_counter()
+
+
+def central_rate(workload: Workload, port: int, http_port: int, workdir: Path) -> float:
+    started = time.perf_counter()
+    publishers = _publishers(workload, port, workdir)
+    finished = _wait_received(http_port, workload.count)
+    for publisher in publishers:
+        publisher.wait(timeout=STEP_TIMEOUT_S)
+    return workload.count / (finished - started)
+
+
+def latency_ms(port: int, http_port: int, count: int, seed: int) -> list[float]:
+    """Publish one start alert at a time into an idle central; time until it is stored."""
+    rng = np.random.default_rng(seed + 1)
+    samples = []
+    for index, fire in enumerate(_fires(count, rng)):
+        start = T0 + timedelta(days=1, seconds=3600 * index)
+        topic, alerts = _event(rng, fire.sites[0], fire, start, updates=0)
+        before = _received(http_port)
+        started = time.perf_counter()
+        subprocess.run(
+            ["mosquitto_pub", "-p", str(port), "-q", "1", "-t", topic, "-s"],
+            input=contracts.encode_message(alerts[0]),
+            check=True,
+            timeout=30,
+        )
+        samples.append(1000 * (_wait_received(http_port, before + 1) - started))
+    return samples
+
+
+def _start_central(
+    database_url: str, port: int, workdir: Path
+) -> tuple[subprocess.Popen[bytes], int]:
+    http_port = _free_port()
+    env = {**os.environ, "VIGIFEU_ENVIRONMENT": "dev", "VIGIFEU_INSTANCE_ID": "central-bench"}
+    log = (workdir / "central.log").open("wb")
+    central = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "vigifeu.cli",
+            "--log-level",
+            "WARNING",
+            "central",
+            "--db",
+            database_url,
+            "--mqtt",
+            f"mqtt://127.0.0.1:{port}",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(http_port),
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env=env,
+    )
+    _wait_port(http_port, central, 120)
+    deadline = time.monotonic() + 30
+    while not _get(http_port, "/api/v1/health")["mqtt_connected"]:
+        if time.monotonic() > deadline:
+            raise TimeoutError("central did not connect to the broker")
+        time.sleep(0.1)
+    return central, http_port
+
+
+def run(args: argparse.Namespace) -> int:
+    args.out.mkdir(parents=True, exist_ok=True)
+    workload = make_workload(args.fires, args.updates, args.seed)
+    logger.info(
+        "%d alerts on %d topics, %.0f bytes each on average",
+        workload.count,
+        len(workload.lines),
+        workload.mean_payload_bytes,
+    )
+    with tempfile.TemporaryDirectory(prefix="vigifeu-bench-ingest-") as folder:
+        workdir = Path(folder)
+        broker, port = _start_broker(workdir)
+        central = None
+        try:
+            raw_before = raw_rate(workload, port, workdir)
+            database_url = args.db or f"sqlite:///{workdir / 'central.sqlite3'}"
+            central, http_port = _start_central(database_url, port, workdir)
+            central_per_s = central_rate(workload, port, http_port, workdir)
+            metrics = _get(http_port, "/api/v1/metrics")
+            incidents = _get(http_port, "/api/v1/incidents?limit=500")
+            latencies = latency_ms(port, http_port, args.latency_alerts, args.seed)
+            raw_after = raw_rate(workload, port, workdir)
+        finally:
+            if central is not None:
+                _stop(central)
+            _stop(broker)
+    raw_per_s = (raw_before + raw_after) / 2
+    located = sum(
+        1
+        for item in incidents["items"]
+        if item["location"] and item["location"]["method"] == "triangulation"
+    )
+    result = {
+        "alerts": workload.count,
+        "fires": args.fires,
+        "mean_payload_bytes": round(workload.mean_payload_bytes),
+        "database": (args.db or "sqlite").split(":", 1)[0],
+        "raw_broker_msgs_per_s": [round(raw_before, 1), round(raw_after, 1)],
+        "central_msgs_per_s": round(central_per_s, 1),
+        "ratio": round(central_per_s / raw_per_s, 3),
+        "target_ratio": TARGET_RATIO,
+        "central_counters": metrics["counters"],
+        "incidents": incidents["total"] - args.latency_alerts,
+        "incidents_triangulated": located,
+        "latency_ms": {
+            "p50": round(statistics.median(latencies), 1),
+            "p95": round(float(np.percentile(latencies, 95)), 1),
+        },
+    }
+    (args.out / "metrics.json").write_text(json.dumps(result, indent=2) + "\n")
+    logger.info("ingest: %s", json.dumps(result))
+    return 0
