@@ -30,9 +30,10 @@ logger = logging.getLogger(__name__)
 # Frozen detection compares consecutive sampled frames as 64 x 48 grey thumbnails (area
 # average) and calls the camera frozen when every change stayed under 0.1 grey level (of 255) for
 # ``frozen_after_s``. Measured: the repeated frames of the committed H.264 sample clip differ by
-# 0.003-0.054 (re-encoding drift), a JPEG re-encoded at another quality by 0.03-0.04; a static
-# scene with sensor noise sigma 1-3 differs by 0.09-0.21 at 640x480 but only 0.03-0.08 at 1080p,
-# where it is the scene (light, clouds, the camera's clock overlay) that shows life. Hence
+# 0.003-0.054 (re-encoding drift), a JPEG re-encoded at another quality by 0.03-0.04, and x264
+# re-quantises one still picture by 0.1-0.35 for its first seconds, then repeats it exactly. A
+# static scene with sensor noise sigma 1-3 differs by 0.09-0.21 at 640x480 but only 0.03-0.08 at
+# 1080p, where it is the scene (light, clouds, the camera's clock overlay) that shows life. Hence
 # ``frozen_after_s`` (60 s by default) must exceed the longest time a live picture stays still.
 FROZEN_THUMBNAIL_PX = (64, 48)
 FROZEN_EPSILON_LEVELS = 0.1

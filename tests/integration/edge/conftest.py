@@ -69,6 +69,11 @@ def _render(path: Path, *, smoke: bool, moving: bool = True) -> Path:
             "libx264",
             "-preset",
             "ultrafast",
+            # Constant quantiser: identical pictures encode identically (rate control would
+            # re-quantise them differently for the first seconds, a drift a real frozen camera
+            # also shows but that makes the test's timing vague).
+            "-qp",
+            "23",
             "-g",
             str(CLIP_FPS),
             "-pix_fmt",
