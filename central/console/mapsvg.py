@@ -80,7 +80,9 @@ class MapLayer:
         for feature in collection.get("features", []):
             if not feature.get("geometry"):
                 continue
-            geometries.append(shape(feature["geometry"]))
+            geometry = shape(feature["geometry"])
+            # Clipping an invalid polygon raises in GEOS; repair once here, not per drawing.
+            geometries.append(geometry if geometry.is_valid else shapely.make_valid(geometry))
             properties = feature.get("properties") or {}
             names.append(str(properties.get(label_property or "", "") or ""))
         return cls(role, tuple(geometries), tuple(names), STRtree(geometries))
@@ -241,9 +243,12 @@ def _ray_svg(ray: MapRay, frame: _Frame, far: float) -> list[str]:
     """The cone (+/- 2 sigma), the bearing (dashed) and, where the DEM bounds the distance,
     the stretch of the bearing where the smoke can be (solid)."""
     spread = 2 * ray.sigma_deg
-    left = _geodesic(ray, ray.azimuth_deg - spread, 0.0, far)
-    right = _geodesic(ray, ray.azimuth_deg + spread, 0.0, far)
-    cone = frame.local(Polygon([*left, *reversed(right)]))
+    # One apex point: two geodesics "from distance 0" differ in the last bits and would make a
+    # bow tie that GEOS refuses to clip.
+    apex = (ray.camera.longitude_deg, ray.camera.latitude_deg)
+    left = _geodesic(ray, ray.azimuth_deg - spread, 0.0, far)[1:]
+    right = _geodesic(ray, ray.azimuth_deg + spread, 0.0, far)[1:]
+    cone = frame.local(Polygon([apex, *left, *reversed(right)]))
     line = frame.local(LineString(_geodesic(ray, ray.azimuth_deg, 0.0, far)))
     title = f"{ray.camera.key} : dans mes {ray.azimuth_deg % 360:03.0f}°"
     out = [

@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import shutil
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -29,14 +28,12 @@ from tests.integration.console.scenario import (
     heartbeat,
     publish,
 )
-from tests.support.services import REPO_ROOT
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 
 # Fire points in the hills north of Nice, seen by both sites (WGS84 lat, lon).
 NICE_HILLS = (43.69, 7.20)
 CARROS = (43.79, 7.18)
-DOCS_SCREENSHOTS = REPO_ROOT / "docs" / "screenshots"
 
 
 @pytest.fixture(autouse=True)
@@ -103,9 +100,8 @@ def audit(central: Central, incident_id: int) -> list[tuple[str, str]]:
 
 
 def shoot(target: Any, path: Path, **options: Any) -> None:
+    """Write a screenshot under runs/ (reviewed copies live in docs/screenshots/)."""
     target.screenshot(path=str(path), **options)
-    DOCS_SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(path, DOCS_SCREENSHOTS / path.name)
 
 
 def test_new_incident_appears_live_without_reload(
