@@ -15,6 +15,10 @@ Measured, in this order on one broker:
    the same publishers' messages; done when its counters have received all N;
 3. raw again; the ratio uses the mean of both raw runs (the machine is shared);
 4. latency: single alerts published one at a time into an idle central, until stored (p50/p95).
+
+Also reported: how fast contract validation alone runs in one Python process on the same
+messages, the ceiling of one instance; ``--instances`` runs several central processes in the
+shared subscription group (they split the load, each on its own core when there is one).
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ import time
 import urllib.request
 import uuid
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -74,6 +79,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--updates", type=int, default=8, help="updates per camera event")
     parser.add_argument("--db", help="database URL for central (default: a fresh SQLite file)")
     parser.add_argument("--latency-alerts", type=int, default=20)
+    parser.add_argument(
+        "--instances", type=int, default=1, help="central processes sharing the subscription"
+    )
     parser.add_argument("--seed", type=int, default=0)
 
 
@@ -293,41 +301,52 @@ def raw_rate(workload: Workload, port: int, workdir: Path) -> float:
     return workload.count / elapsed_s
 
 
+def decode_rate(workload: Workload) -> float:
+    """Messages per second that contract validation alone allows in one Python process: the
+    ceiling of one central instance before any storage (base64 and sha256 of the snapshots)."""
+    started = time.perf_counter()
+    for topic, lines in workload.lines.items():
+        for line in lines:
+            contracts.decode_message(topic, line.encode())
+    return workload.count / (time.perf_counter() - started)
+
+
 def _get(port: int, path: str) -> Any:
     with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=10) as response:
         return json.load(response)
 
 
-def _received(port: int) -> int:
-    return int(_get(port, "/api/v1/metrics")["counters"].get("received", 0))
+def _received(ports: Sequence[int]) -> int:
+    """Messages the central instances received, all together."""
+    return sum(int(_get(port, "/api/v1/metrics")["counters"].get("received", 0)) for port in ports)
 
 
-def _wait_received(port: int, count: int) -> float:
+def _wait_received(ports: Sequence[int], count: int) -> float:
     deadline = time.monotonic() + STEP_TIMEOUT_S
-    while _received(port) < count:
+    while _received(ports) < count:
         if time.monotonic() > deadline:
-            raise TimeoutError(f"central received {_received(port)} of {count} messages")
+            raise TimeoutError(f"central received {_received(ports)} of {count} messages")
         time.sleep(0.02)
     return time.perf_counter()
 
 
-def central_rate(workload: Workload, port: int, http_port: int, workdir: Path) -> float:
+def central_rate(workload: Workload, port: int, http_ports: Sequence[int], workdir: Path) -> float:
     started = time.perf_counter()
     publishers = _publishers(workload, port, workdir)
-    finished = _wait_received(http_port, workload.count)
+    finished = _wait_received(http_ports, workload.count)
     for publisher in publishers:
         publisher.wait(timeout=STEP_TIMEOUT_S)
     return workload.count / (finished - started)
 
 
-def latency_ms(port: int, http_port: int, count: int, seed: int) -> list[float]:
+def latency_ms(port: int, http_ports: Sequence[int], count: int, seed: int) -> list[float]:
     """Publish one start alert at a time into an idle central; time until it is stored."""
     rng = np.random.default_rng(seed + 1)
     samples = []
     for index, fire in enumerate(_fires(count, rng)):
         start = T0 + timedelta(days=1, seconds=3600 * index)
         topic, alerts = _event(rng, fire.sites[0], fire, start, updates=0)
-        before = _received(http_port)
+        before = _received(http_ports)
         started = time.perf_counter()
         subprocess.run(
             ["mosquitto_pub", "-p", str(port), "-q", "1", "-t", topic, "-s"],
@@ -335,16 +354,20 @@ def latency_ms(port: int, http_port: int, count: int, seed: int) -> list[float]:
             check=True,
             timeout=30,
         )
-        samples.append(1000 * (_wait_received(http_port, before + 1) - started))
+        samples.append(1000 * (_wait_received(http_ports, before + 1) - started))
     return samples
 
 
 def _start_central(
-    database_url: str, port: int, workdir: Path
+    database_url: str, port: int, workdir: Path, instance: int
 ) -> tuple[subprocess.Popen[bytes], int]:
     http_port = _free_port()
-    env = {**os.environ, "VIGIFEU_ENVIRONMENT": "dev", "VIGIFEU_INSTANCE_ID": "central-bench"}
-    log = (workdir / "central.log").open("wb")
+    env = {
+        **os.environ,
+        "VIGIFEU_ENVIRONMENT": "dev",
+        "VIGIFEU_INSTANCE_ID": f"central-bench-{instance}",
+    }
+    log = (workdir / f"central-{instance}.log").open("wb")
     central = subprocess.Popen(
         [
             sys.executable,
@@ -384,22 +407,27 @@ def run(args: argparse.Namespace) -> int:
         len(workload.lines),
         workload.mean_payload_bytes,
     )
+    decode_per_s = decode_rate(workload)
     with tempfile.TemporaryDirectory(prefix="vigifeu-bench-ingest-") as folder:
         workdir = Path(folder)
         broker, port = _start_broker(workdir)
-        central = None
+        centrals: list[subprocess.Popen[bytes]] = []
         try:
             raw_before = raw_rate(workload, port, workdir)
             database_url = args.db or f"sqlite:///{workdir / 'central.sqlite3'}"
-            central, http_port = _start_central(database_url, port, workdir)
-            central_per_s = central_rate(workload, port, http_port, workdir)
-            metrics = _get(http_port, "/api/v1/metrics")
-            incidents = _get(http_port, "/api/v1/incidents?limit=500")
-            latencies = latency_ms(port, http_port, args.latency_alerts, args.seed)
+            http_ports = []
+            for instance in range(args.instances):
+                process, http_port = _start_central(database_url, port, workdir, instance)
+                centrals.append(process)
+                http_ports.append(http_port)
+            central_per_s = central_rate(workload, port, http_ports, workdir)
+            counters = [_get(p, "/api/v1/metrics")["counters"] for p in http_ports]
+            incidents = _get(http_ports[0], "/api/v1/incidents?limit=500")
+            latencies = latency_ms(port, http_ports, args.latency_alerts, args.seed)
             raw_after = raw_rate(workload, port, workdir)
         finally:
-            if central is not None:
-                _stop(central)
+            for process in centrals:
+                _stop(process)
             _stop(broker)
     raw_per_s = (raw_before + raw_after) / 2
     located = sum(
@@ -414,10 +442,12 @@ def run(args: argparse.Namespace) -> int:
         "database": (args.db or "sqlite").split(":", 1)[0],
         "raw_broker_msgs_per_s": [round(raw_before, 1), round(raw_after, 1)],
         "central_msgs_per_s": round(central_per_s, 1),
+        "decode_only_msgs_per_s": round(decode_per_s, 1),
         "ratio": round(central_per_s / raw_per_s, 3),
         "target_ratio": TARGET_RATIO,
-        "central_counters": metrics["counters"],
-        "incidents": incidents["total"] - args.latency_alerts,
+        "instances": args.instances,
+        "central_counters": counters,
+        "incidents": incidents["total"],
         "incidents_triangulated": located,
         "latency_ms": {
             "p50": round(statistics.median(latencies), 1),

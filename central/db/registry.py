@@ -16,18 +16,22 @@ from central.db.sites import FIXED_POSE_ID, Camera, Pose, Site
 
 # Session.info keys of the per-session caches: a batch of messages names the same few cameras
 # many times, and a unique-key SELECT per message would dominate ingest.
+# The session's identity map holds unmodified rows weakly, so a plain get() would SELECT again.
+_SITES = "vigifeu.sites"
 _CAMERAS = "vigifeu.cameras"
 _POSES = "vigifeu.poses"
 
 
 def site_for(session: Session, site_id: str, seen_at: datetime) -> Site:
-    site = session.get(Site, site_id)
+    cache: dict[str, Site] = session.info.setdefault(_SITES, {})
+    site = cache.get(site_id) or session.get(Site, site_id)
     if site is None:
         site = Site(site_id=site_id, last_seen_at=seen_at)
         session.add(site)
         session.flush()  # into the identity map: the next get() in this session finds it
     elif site.last_seen_at is None or site.last_seen_at < seen_at:
         site.last_seen_at = seen_at
+    cache[site_id] = site
     return site
 
 
@@ -81,5 +85,5 @@ def pose_for(
 
 def forget_cached(session: Session) -> None:
     """Drop the caches (after a rollback their rows may not exist)."""
-    session.info.pop(_CAMERAS, None)
-    session.info.pop(_POSES, None)
+    for key in (_SITES, _CAMERAS, _POSES):
+        session.info.pop(key, None)

@@ -66,6 +66,7 @@ class _Memo:
 
     alerts: dict[uuid.UUID, int] = field(default_factory=dict)  # alert_id -> incident id
     events: dict[uuid.UUID, Event] = field(default_factory=dict)
+    incidents: dict[int, Incident] = field(default_factory=dict)  # held: see registry._SITES
     snapshots: dict[str, Snapshot] = field(default_factory=dict)
     # Known not to be stored (``prefetch``): no query needed.
     absent_alerts: set[uuid.UUID] = field(default_factory=set)
@@ -301,8 +302,11 @@ def _ingest(
         )
         session.add(event)
     else:
-        incident = session.get_one(Incident, event.incident_id)
+        incident = memo.incidents.get(event.incident_id) or session.get_one(
+            Incident, event.incident_id
+        )
     memo.events[alert.event_id] = event
+    memo.incidents[incident.id] = incident
     _fold(incident, event, alert)
     session.add(
         Alert(
