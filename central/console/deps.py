@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Annotated, Any
 from urllib.parse import quote, unquote
 
@@ -47,7 +48,8 @@ def get_state(request: Request) -> ConsoleState:
 StateDep = Annotated["ConsoleState", Depends(get_state)]
 
 
-def get_db(state: StateDep) -> Any:
+def get_db(state: StateDep) -> Iterator[Session]:
+    """One session per request; actions commit it themselves."""
     with state.sessions() as session:
         yield session
 
