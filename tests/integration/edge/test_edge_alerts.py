@@ -16,7 +16,13 @@ from pathlib import Path
 import pytest
 import yaml
 
-from contracts import AlertMessage, CameraStatusMessage, EventState, HeartbeatMessage
+from contracts import (
+    AlertMessage,
+    CameraState,
+    CameraStatusMessage,
+    EventState,
+    HeartbeatMessage,
+)
 from edge.detect.onnx_detector import OnnxDetector
 from tests.integration.edge.conftest import (
     Received,
@@ -184,7 +190,7 @@ def start_edge(site_file: Path, mqtt_url: str, log: Path) -> subprocess.Popen[by
         )
 
 
-def test_alerts_queued_when_the_edge_is_killed_are_delivered_after_its_restart(
+def test_alerts_queued_when_the_edge_is_killed_are_delivered_after_its_restart_and_it_says_goodbye(
     tmp_path: Path,
     clips: dict[str, Path],
     mosquitto: Mosquitto,
@@ -223,22 +229,36 @@ def test_alerts_queued_when_the_edge_is_killed_are_delivered_after_its_restart(
             30,
             "the alerts queued before the kill",
         )
+        # Killed while connected: the broker publishes the last will.
+        edge.send_signal(signal.SIGKILL)
+        edge.wait(10)
+        recorder.wait_for(
+            lambda m: edge_status(m) == (CameraState.OFFLINE, "edge connection lost"),
+            10,
+            "the last will",
+        )
+        # Stopped cleanly: the worker says goodbye itself and exits 0.
+        edge = start_edge(site_file, mosquitto.url, log)
+        recorder.wait_for(lambda m: edge_status(m)[0] is CameraState.ONLINE, 20, "edge online")
         edge.send_signal(signal.SIGTERM)
         assert edge.wait(20) == 0, log.read_text()
+        recorder.wait_for(
+            lambda m: edge_status(m) == (CameraState.OFFLINE, "edge worker stopped"),
+            5,
+            "the goodbye status",
+        )
     finally:
         if edge.poll() is None:
             edge.kill()
     received = [str(a.alert_id) for a in alerts_of(messages)]
     assert [alert_id for alert_id in received if alert_id in queued][: len(queued)] == queued
-    # The clean stop said goodbye: the box is retained offline, not left "online".
-    goodbye = recorder.wait_for(
-        lambda m: any(
-            isinstance(r.message, CameraStatusMessage)
-            and r.message.camera_id == "_edge"
-            and r.message.reason == "edge worker stopped"
-            for r in m
-        ),
-        5,
-        "the edge's goodbye status",
-    )
-    assert goodbye
+
+
+def edge_status(messages: list[Received]) -> tuple[CameraState | None, str]:
+    """The latest status of the edge box itself."""
+    found = [
+        r.message
+        for r in messages
+        if isinstance(r.message, CameraStatusMessage) and r.message.camera_id == "_edge"
+    ]
+    return (found[-1].state, found[-1].reason) if found else (None, "")

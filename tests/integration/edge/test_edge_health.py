@@ -3,6 +3,7 @@ reported, a bad configuration is refused at start, metrics are served."""
 
 from __future__ import annotations
 
+import logging
 import subprocess
 import sys
 import time
@@ -48,14 +49,18 @@ def last_state(camera_id: str) -> Callable[[list[Received]], CameraState | None]
 
 def test_a_killed_camera_is_reported_offline_then_back_within_10_s_of_its_server(
     tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
     rtsp_camera: RtspCamera,
     mosquitto: Mosquitto,
     registry: Path,
     tiny_detector: OnnxDetector,
     recorder_factory: Callable[[int], Recorder],
 ) -> None:
+    caplog.set_level(logging.DEBUG)
     recorder = recorder_factory(mosquitto.port)
-    source = {"kind": "rtsp", "url": rtsp_camera.url, "open_timeout_s": 2, "read_timeout_s": 2}
+    # The test server ignores credentials; they must still never reach a log line.
+    url = rtsp_camera.url.replace("rtsp://", "rtsp://operator:Pa55-secret@")
+    source = {"kind": "rtsp", "url": url, "open_timeout_s": 2, "read_timeout_s": 2}
     config = load(site_config(tmp_path, registry, [camera_entry("cam", source)]))
     state = last_state("cam")
     with running_edge(config, tiny_detector, mosquitto.url):
@@ -70,11 +75,15 @@ def test_a_killed_camera_is_reported_offline_then_back_within_10_s_of_its_server
     offline = statuses(messages, "cam")[-1]
     assert offline.reason in (
         "stream lost",
-        f"cannot open: cannot open rtsp://127.0.0.1:{rtsp_camera.port}/cam",
+        f"cannot open: cannot open rtsp://***@127.0.0.1:{rtsp_camera.port}/cam",
     )
     heartbeats = [r.message for r in back if isinstance(r.message, HeartbeatMessage)]
     assert heartbeats[-1].health.reconnects >= 1
     assert heartbeats[-1].health.blind_s >= 3.0
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    assert "rtsp://***@127.0.0.1" in logged
+    assert "Pa55-secret" not in logged
+    assert "Pa55-secret" not in str([r.message for r in back])
 
 
 def test_a_hung_camera_is_reported_stalled(
