@@ -35,8 +35,9 @@ from central.settings import CentralSettings
 
 logger = logging.getLogger(__name__)
 
-# Optional parts of central, imported when the app is created (explicit, in this order).
-PLUGIN_MODULES: tuple[str, ...] = ()
+# Optional parts of central, imported when the app is created (explicit, in this order): the
+# operator console with dispatch (issue 7).
+PLUGIN_MODULES: tuple[str, ...] = ("central.console",)
 
 
 class Plugin(Protocol):

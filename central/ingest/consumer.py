@@ -121,6 +121,7 @@ class MqttConsumer:
         client.reconnect_delay_set(RECONNECT_MIN_S, RECONNECT_MAX_S)
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
+        client.on_connect_fail = self._on_connect_fail
         client.on_message = self._on_message
         return client
 
@@ -158,6 +159,10 @@ class MqttConsumer:
         logger.info("ingest connected (session present: %s)", flags.session_present)
         client.subscribe(subscriptions(self._config.share_group))
         self._connected.set()
+
+    def _on_connect_fail(self, _client: mqtt.Client, _userdata: Any) -> None:
+        # paho retries with the reconnect backoff (1 s doubling to 30 s): one line per attempt.
+        logger.warning("cannot reach the broker at %s; retrying", self._config.endpoint.redacted())
 
     def _on_disconnect(
         self, _client: mqtt.Client, _userdata: Any, _flags: Any, reason: Any, _props: Any
