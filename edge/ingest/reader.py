@@ -127,6 +127,7 @@ class CameraReader:
         self._corrupt = 0
         self._reconnects = 0
         self._last_frame_s: float | None = None
+        self._progress_s = 0.0  # the last frame or (re)connection: the stall clock
         self._reason = "connecting"
 
     def run(self) -> None:
@@ -164,9 +165,7 @@ class CameraReader:
         now_s = self._clock()
         with self._lock:
             age_s = None if self._last_frame_s is None else max(0.0, now_s - self._last_frame_s)
-            stalled = self._is_open and (
-                now_s - (self._last_frame_s or now_s) >= self._frozen_after_s
-            )
+            stalled = self._is_open and now_s - self._progress_s >= self._frozen_after_s
             frozen = self._is_open and (self._frozen.frozen or stalled)
             if self._frozen.frozen and self._is_open:
                 reason = f"frozen: picture unchanged for {self._frozen_after_s:g} s or more"
@@ -207,7 +206,7 @@ class CameraReader:
         with self._lock:
             self._is_open = True
             self._reason = ""
-            self._last_frame_s = self._clock()  # the stall clock starts at the connection
+            self._progress_s = self._clock()
             if self._ever_opened:
                 self._reconnects += 1
             self._ever_opened = True
@@ -227,7 +226,7 @@ class CameraReader:
         image = self._source.retrieve() if sample else None
         with self._lock:
             self._frames_read += 1
-            self._last_frame_s = grabbed_s
+            self._last_frame_s = self._progress_s = grabbed_s
             if not sample:
                 self._skipped += 1
                 return

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import signal
+import sqlite3
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -50,6 +51,18 @@ class Options:
     metrics_port: int | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class _Parts:
+    """Everything one run of the worker starts, to be stopped in order."""
+
+    outbox: Outbox
+    publisher: MqttPublisher
+    metrics: MetricsServer | None
+    readers: list[threading.Thread]
+    core: list[threading.Thread]  # the inference and health loops
+    publisher_thread: threading.Thread
+
+
 def _default_control(camera: config.Camera) -> CameraControl:
     return FixedMount()
 
@@ -83,10 +96,39 @@ class Supervisor:
         signal.signal(signal.SIGINT, request_stop)
 
     def run(self) -> int:
-        """Run until the stop event (0), or until a thread dies (1)."""
-        site = self._config.site
-        outbox = Outbox(self._config.outbox.path, self._config.outbox.max_alerts)
-        publisher = MqttPublisher(self._options.broker, outbox, site.id)
+        """Run until the stop event (0), until every replay has ended (0), until a thread dies
+        (1); 2 if the outbox or the metrics port cannot be opened."""
+        path = self._config.outbox.path
+        try:
+            outbox = Outbox(path, self._config.outbox.max_alerts)
+        except (sqlite3.Error, OSError) as error:
+            logger.error("cannot open the outbox %s: %s", path, error)
+            return 2
+        parts = self._assemble(outbox)
+        if parts.metrics is not None:
+            try:
+                parts.metrics.start()
+            except OSError as error:
+                logger.error("cannot serve metrics on %s: %s", self._options.metrics_port, error)
+                outbox.close()
+                return 2
+        logger.info(
+            "edge worker of site %s: %d cameras, model %s %s, outbox %s (%d waiting)",
+            self._config.site.id,
+            len(parts.readers),
+            self._detector.model_info.name,
+            self._detector.model_info.version,
+            path,
+            outbox.depth(),
+        )
+        for thread in [parts.publisher_thread, *parts.core, *parts.readers]:
+            thread.start()
+        exit_code = self._watch(parts.readers, [*parts.core, parts.publisher_thread])
+        self._shut_down(parts)
+        return exit_code
+
+    def _assemble(self, outbox: Outbox) -> _Parts:
+        publisher = MqttPublisher(self._options.broker, outbox, self._config.site.id)
         readers, lanes = self._build_cameras()
         monitors = [lane.monitor for lane in lanes]
         loop = InferenceLoop(lanes, self._detector, outbox, self.stop)
@@ -97,54 +139,42 @@ class Supervisor:
                 self._options.metrics_port,
                 lambda: render_metrics(monitors, outbox, publisher.stats()),
             )
-        reader_threads = [
-            threading.Thread(target=reader.run, name=f"reader-{reader.camera_id}", daemon=True)
-            for reader in readers
-        ]
-        core_threads = [
-            threading.Thread(target=loop.run, name="inference", daemon=True),
-            threading.Thread(
-                target=self._health_loop,
-                args=(monitors, outbox, publisher),
-                name="health",
-                daemon=True,
-            ),
-        ]
-        publisher_thread = threading.Thread(target=publisher.run, name="mqtt", daemon=True)
-        logger.info(
-            "edge worker of site %s: %d cameras, model %s %s, outbox %s (%d waiting)",
-            site.id,
-            len(readers),
-            self._detector.model_info.name,
-            self._detector.model_info.version,
-            outbox.path,
-            outbox.depth(),
+        return _Parts(
+            outbox=outbox,
+            publisher=publisher,
+            metrics=metrics,
+            readers=[
+                threading.Thread(target=r.run, name=f"reader-{r.camera_id}", daemon=True)
+                for r in readers
+            ],
+            core=[
+                threading.Thread(target=loop.run, name="inference", daemon=True),
+                threading.Thread(
+                    target=self._health_loop,
+                    args=(monitors, outbox, publisher),
+                    name="health",
+                    daemon=True,
+                ),
+            ],
+            publisher_thread=threading.Thread(target=publisher.run, name="mqtt", daemon=True),
         )
-        if metrics is not None:
-            try:
-                metrics.start()
-            except OSError as error:
-                logger.error(
-                    "cannot serve metrics on port %s: %s", self._options.metrics_port, error
-                )
-                outbox.close()
-                return 2
-        for thread in [publisher_thread, *core_threads, *reader_threads]:
-            thread.start()
-        exit_code = self._watch(reader_threads, [*core_threads, publisher_thread])
+
+    def _shut_down(self, parts: _Parts) -> None:
+        """Readers and the inference loop first (its last alerts reach the outbox), then the
+        publisher (goodbye statuses, what it can deliver in time), then the files."""
         self.stop.set()
-        for thread in [*reader_threads, *core_threads]:
+        for thread in [*parts.readers, *parts.core]:
             thread.join(JOIN_TIMEOUT_S)
-        publisher.close()
-        publisher_thread.join(JOIN_TIMEOUT_S)
-        if metrics is not None:
-            metrics.close()
-        outbox.close()
-        stuck = [t.name for t in [*reader_threads, *core_threads, publisher_thread] if t.is_alive()]
+        parts.publisher.close()
+        parts.publisher_thread.join(JOIN_TIMEOUT_S)
+        if parts.metrics is not None:
+            parts.metrics.close()
+        parts.outbox.close()
+        threads = [*parts.readers, *parts.core, parts.publisher_thread]
+        stuck = [thread.name for thread in threads if thread.is_alive()]
         if stuck:
             logger.error("threads still running at exit: %s", ", ".join(stuck))
         logger.info("edge worker stopped")
-        return exit_code
 
     def _build_cameras(self) -> tuple[list[CameraReader], list[CameraLane]]:
         readers: list[CameraReader] = []
