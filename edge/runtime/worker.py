@@ -178,8 +178,8 @@ class InferenceLoop:
                 logger.warning("dropping a frame the detector refuses: %s", error)
                 frames = [frame for frame in frames if frame is not error.frame]
             except Exception:
-                # A failing detector must not stop the loop: these frames are lost, the next
-                # ones are tried. The count shows in the logs and the metrics.
+                # A failing detector must not stop the loop: these frames are lost (counted in
+                # detector_failures, logged with the traceback), the next ones are tried.
                 self.detector_failures += 1
                 logger.exception("detector failed on %d frames", len(frames))
                 return []
