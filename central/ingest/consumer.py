@@ -7,6 +7,9 @@
 * The session is persistent (clean start off, session expiry set), so the broker queues
   messages while central is down; QoS 1 messages are acknowledged only after the database
   commit, so a crash or a database outage before the commit makes the broker deliver them again.
+  The broker must be allowed to queue enough for the longest outage: Mosquitto's default
+  ``max_queued_messages`` is 1000 per client (drops beyond), so raise it (0 = no limit) and set
+  ``max_queued_bytes`` instead.
 
 paho's network thread only enqueues; one worker thread stores batches and acknowledges them in
 arrival order.
@@ -96,6 +99,8 @@ class MqttConsumer:
         self._stop = stop
         self._queue: queue.Queue[Received] = queue.Queue(QUEUE_SIZE)
         self._connected = threading.Event()
+        # Counts connections: set by paho's thread on connect, read by the worker.
+        self._connection = 0
         self._client = self._make_client()
         self._worker = threading.Thread(target=self._work, name="ingest-worker", daemon=True)
 
@@ -156,6 +161,7 @@ class MqttConsumer:
         if reason.is_failure:
             logger.error("broker refused the connection: %s", reason)
             return
+        self._connection += 1
         logger.info("ingest connected (session present: %s)", flags.session_present)
         client.subscribe(subscriptions(self._config.share_group))
         self._connected.set()
@@ -172,7 +178,9 @@ class MqttConsumer:
             logger.warning("ingest disconnected from the broker (%s); reconnecting", reason)
 
     def _on_message(self, _client: mqtt.Client, _userdata: Any, message: mqtt.MQTTMessage) -> None:
-        received = Received(message.topic, bytes(message.payload), message.mid, message.qos)
+        received = Received(
+            message.topic, bytes(message.payload), message.mid, message.qos, self._connection
+        )
         while not self._stop.is_set():
             try:
                 self._queue.put(received, timeout=QUEUE_POLL_S)
@@ -199,6 +207,16 @@ class MqttConsumer:
                 self._acknowledge(batch)
 
     def _acknowledge(self, batch: Sequence[Received]) -> None:
+        """PUBACK each stored message once, in arrival order, on its own connection only.
+
+        A message received before a reconnect is not acknowledged: the broker redelivers it on
+        the new connection (persistent session), where it is a duplicate and acknowledged then.
+        Acknowledging its old packet id could instead acknowledge a newer message that the
+        broker gave the same id.
+        """
+        current = self._connection
+        done: set[int] = set()
         for message in batch:
-            if message.qos > 0:
+            if message.qos > 0 and message.connection == current and message.mid not in done:
                 self._client.ack(message.mid, message.qos)
+                done.add(message.mid)

@@ -34,12 +34,14 @@ class HandledKind(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Received:
-    """A message as paho delivered it; ``mid``/``qos`` are what the acknowledgement needs."""
+    """A message as paho delivered it; ``mid``/``qos``/``connection`` are what the
+    acknowledgement needs (packet ids only mean something on the connection that used them)."""
 
     topic: str
     payload: bytes
     mid: int
     qos: int
+    connection: int = 0
 
 
 @dataclass(frozen=True, slots=True)
