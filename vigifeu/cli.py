@@ -24,6 +24,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "export": ("vigifeu.training.export", "export a checkpoint to FP32 and INT8 ONNX, gated"),
     "calibrate": ("central.geo.calibrate_cli", "fit a camera's heading/tilt/roll from landmarks"),
     "export-labels": ("central.labels", "write operator verdicts as a YOLO dataset"),
+    "operator": ("central.console.operators", "create console operator accounts"),
     "schema": ("contracts.schema_cli", "write the wire-contract JSON Schemas into docs/"),
     "dataset": ("vigifeu.datasets.cli", "convert and check YOLO datasets"),
 }

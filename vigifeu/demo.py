@@ -27,6 +27,8 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 CLIP = REPO_ROOT / "datasets" / "samples" / "figlib_rm-w-mobo-c_20180728.mp4"
 RTSP_SERVER = REPO_ROOT / "deploy" / "rtsp_replay_server.py"
 SYSTEM_PYTHON = Path("/usr/bin/python3")  # Debian's, with python3-gi for GStreamer
+# The demo's console account; a real deployment sets its own (see docs/console.md).
+DEMO_LOGIN = ("operateur", "demo-vigifeu")
 SYSTEM_PACKAGES_HINT = "sudo deploy/install-system-deps.sh   (mosquitto, GStreamer RTSP server)"
 
 
@@ -195,7 +197,13 @@ def run(args: argparse.Namespace) -> int:
         )
         vigifeu = [sys.executable, "-m", "vigifeu.cli"]
         mqtt_url = f"mqtt://127.0.0.1:{mqtt_port}"
-        env = {**os.environ, "VIGIFEU_SECRET_KEY": "demo-only-secret-key-not-for-production"}
+        env = {
+            **os.environ,
+            "VIGIFEU_SECRET_KEY": "demo-only-secret-key-not-for-production",
+            "VIGIFEU_ADMIN_USERNAME": DEMO_LOGIN[0],
+            "VIGIFEU_ADMIN_PASSWORD": DEMO_LOGIN[1],
+            "VIGIFEU_PUBLIC_URL": f"http://127.0.0.1:{args.port}",
+        }
         central = children.start(
             "central",
             [
@@ -222,7 +230,7 @@ def run(args: argparse.Namespace) -> int:
         )
         print(  # noqa: T201 - what the user came for
             f"\nvigifeu demo is running\n"
-            f"  console:   http://127.0.0.1:{args.port}/\n"
+            f"  console:   http://127.0.0.1:{args.port}/  (login {DEMO_LOGIN[0]} / {DEMO_LOGIN[1]})\n"
             f"  incidents: http://127.0.0.1:{args.port}/api/v1/incidents\n"
             f"  camera:    rtsp://127.0.0.1:{rtsp_port}/cam (FIgLib clip, HPWREN / UC San Diego)\n"
             f"  logs:      {workdir}/*.log\nCtrl-C stops everything.\n",
