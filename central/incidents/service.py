@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
@@ -31,6 +30,7 @@ from central.incidents.clustering import (
 )
 from central.incidents.lifecycle import OPEN_STATUSES, IncidentStatus
 from central.incidents.locating import Locator, latest_sightings_of, locate_incident
+from central.incidents.memo import NOT_STORED, IngestMemo, incident_of_stored
 
 logger = logging.getLogger(__name__)
 
@@ -50,73 +50,9 @@ class IngestOutcome(StrEnum):
 class IngestResult:
     outcome: IngestOutcome
     alert_id: uuid.UUID
-    incident_id: int | None  # None only for a duplicate whose first copy is elsewhere
+    incident_id: int  # of the first copy, for a duplicate
     incident_created: bool = False
     located: bool = False  # the location was (re)computed now (False when deferred)
-
-
-_NOT_STORED = -1
-_MEMO_KEY = "vigifeu.ingest_memo"
-
-
-@dataclass
-class _Memo:
-    """What this session added, by key. Ingest runs without autoflush (a flush per query made
-    it ~4x slower), so rows added earlier in the batch are found here, not by a query."""
-
-    alerts: dict[uuid.UUID, int] = field(default_factory=dict)  # alert_id -> incident id
-    events: dict[uuid.UUID, Event] = field(default_factory=dict)
-    incidents: dict[int, Incident] = field(default_factory=dict)  # held: see registry._SITES
-    snapshots: dict[str, Snapshot] = field(default_factory=dict)
-    # Known not to be stored (``prefetch``): no query needed.
-    absent_alerts: set[uuid.UUID] = field(default_factory=set)
-    absent_snapshots: set[str] = field(default_factory=set)
-
-    @classmethod
-    def of(cls, session: Session) -> _Memo:
-        memo: _Memo = session.info.setdefault(_MEMO_KEY, cls())
-        return memo
-
-
-def forget_memo(session: Session) -> None:
-    """Drop what the session remembers (after a rollback those rows do not exist)."""
-    session.info.pop(_MEMO_KEY, None)
-
-
-def prefetch(session: Session, alerts: Sequence[contracts.AlertMessage]) -> None:
-    """Look up, in two queries, which of these alerts and pictures are already stored, so that
-    ``ingest_alert`` need not ask one by one (an ingest batch calls this first)."""
-    memo = _Memo.of(session)
-    alert_ids = [alert.alert_id for alert in alerts if alert.alert_id not in memo.alerts]
-    memo.absent_alerts.update(alert_ids)
-    if alert_ids:
-        for alert_id, incident_id in session.execute(
-            select(Alert.alert_id, Event.incident_id)
-            .join(Event, Alert.event_id == Event.id)
-            .where(Alert.alert_id.in_(alert_ids))
-        ):
-            memo.alerts[alert_id] = incident_id
-            memo.absent_alerts.discard(alert_id)
-    hashes = {s.sha256 for alert in alerts for s in alert.snapshots} - memo.snapshots.keys()
-    memo.absent_snapshots.update(hashes)
-    if hashes:
-        for picture in session.scalars(select(Snapshot).where(Snapshot.sha256.in_(hashes))):
-            memo.snapshots[picture.sha256] = picture
-            memo.absent_snapshots.discard(picture.sha256)
-
-
-def _incident_of_stored(session: Session, memo: _Memo, alert_id: uuid.UUID) -> int | None:
-    """The incident of an already stored alert, or ``_NOT_STORED``."""
-    if alert_id in memo.alerts:
-        return memo.alerts[alert_id]
-    if alert_id in memo.absent_alerts:
-        return _NOT_STORED
-    row = session.execute(
-        select(Event.incident_id)
-        .join(Alert, Alert.event_id == Event.id)
-        .where(Alert.alert_id == alert_id)
-    ).first()
-    return _NOT_STORED if row is None else row[0]
 
 
 def main_box(alert: contracts.AlertMessage) -> contracts.BoundingBox | None:
@@ -188,7 +124,7 @@ def _open_incident(
 
 
 def _snapshots_of(
-    session: Session, memo: _Memo, alert: contracts.AlertMessage
+    session: Session, memo: IngestMemo, alert: contracts.AlertMessage
 ) -> list[AlertSnapshot]:
     """Links to the alert's pictures; each JPEG is stored once, by its hash."""
     unknown = [
@@ -256,23 +192,24 @@ def ingest_alert(
     (``central.incidents.clustering``) or starts a new one. The incident is re-located at
     once, or, when ``pending_locations`` is given, its id is added there for the caller to
     locate with ``locate_incidents`` before committing (one fix per incident per batch).
-    Does not commit.
+    Does not commit; a caller that rolls back and reuses the session calls
+    ``central.incidents.memo.forget_memo`` first.
     """
-    memo = _Memo.of(session)
+    memo = IngestMemo.of(session)
     with session.no_autoflush:
         return _ingest(session, memo, alert, locator, config, pending_locations)
 
 
 def _ingest(
     session: Session,
-    memo: _Memo,
+    memo: IngestMemo,
     alert: contracts.AlertMessage,
     locator: Locator,
     config: ClusterConfig,
     pending_locations: set[int] | None,
 ) -> IngestResult:
-    duplicate_of = _incident_of_stored(session, memo, alert.alert_id)
-    if duplicate_of is not _NOT_STORED:
+    duplicate_of = incident_of_stored(session, memo, alert.alert_id)
+    if duplicate_of != NOT_STORED:
         return IngestResult(IngestOutcome.DUPLICATE, alert.alert_id, duplicate_of)
     camera = camera_for(session, alert.site_id, alert.camera_id, seen_at=alert.captured_at)
     camera.latitude_deg = alert.camera.latitude_deg

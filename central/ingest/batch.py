@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from central.db.registry import forget_cached
 from central.incidents.locating import Locator
-from central.incidents.service import forget_memo
+from central.incidents.memo import forget_memo
 from central.ingest.handler import (
     Handled,
     HandledKind,

@@ -18,7 +18,8 @@ from central.db import QuarantinedMessage, Site
 from central.db.registry import camera_for, site_for
 from central.incidents.clustering import ClusterConfig
 from central.incidents.locating import Locator, locate_incidents
-from central.incidents.service import IngestOutcome, IngestResult, ingest_alert, prefetch
+from central.incidents.memo import prefetch
+from central.incidents.service import IngestOutcome, IngestResult, ingest_alert
 
 logger = logging.getLogger(__name__)
 
