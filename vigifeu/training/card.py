@@ -163,8 +163,15 @@ def render_card(
         f"{gate['int8_ap50']:.4f} (refused if more than {gate['max_drop']:.3f} lower): "
         f"{'passed' if gate['passed'] else 'REFUSED'}. Calibration: "
         f"{gate.get('calibration_frames')} letterboxed training frames (1/3 smoke, 1/6 fire, "
-        f"rest empty views), {plan.calibration_method}; {outcome.excluded_nodes} head nodes kept "
-        "in float.",
+        f"rest empty views), {gate.get('calibration')} calibration"
+        + (
+            " (tried before it, refused: "
+            + ", ".join(f"{t['calibration']} {t['int8_ap50']:.4f}" for t in outcome.tries[:-1])
+            + ")"
+            if len(outcome.tries) > 1
+            else ""
+        )
+        + f"; {outcome.excluded_nodes} head nodes kept in float.",
         "",
         "| model | inference ms (median) | frame total ms | threads |",
         "|---|---|---|---|",

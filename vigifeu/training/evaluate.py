@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from vigifeu.training.export import ExportOutcome
+    from vigifeu.training.export import ExportOutcome, ValSet
 
 logger = logging.getLogger(__name__)
 
@@ -92,57 +92,83 @@ def gate(metrics: dict[str, dict[str, Any]], gate_set: str, max_drop: float) -> 
 
 
 def write_scratch_registry(outcome: ExportOutcome) -> Path:
-    """A registry in the work folder naming both models, so that the evaluation runs them with
-    the operating thresholds they will be published with."""
+    """A registry in the work folder naming the models exported so far, so that the evaluation
+    runs them with the operating thresholds they will be published with."""
     from edge.detect.registry import Registry, file_sha256
     from vigifeu.training.publish import build_entries, load_provenance
 
-    work_dir = outcome.plan.work_dir
     files = {"pt": outcome.parent_checkpoint.name}
     for kind, path in (("fp32", outcome.fp32), ("int8", outcome.int8)):
-        files[kind] = path.name
-        files[f"{kind}_sha256"] = file_sha256(path)
+        if path.is_file():
+            files[kind] = path.name
+            files[f"{kind}_sha256"] = file_sha256(path)
     provenance = load_provenance(
         outcome.plan.run_dir, outcome.checkpoint_epoch, outcome.plan.checkpoint
     )
     entries = build_entries(outcome, files, provenance)
-    registry = Registry(default=entries["int8"].name, models=list(entries.values()))
-    path = work_dir / "registry.yaml"
+    registry = Registry(default=entries["fp32"].name, models=list(entries.values()))
+    path = outcome.plan.work_dir / "registry.yaml"
     registry.save(path)
     return path
 
 
-def evaluate_models(outcome: ExportOutcome) -> None:
-    """Run both models on every val set; fixes the operating threshold first if asked to."""
-    from benchmarks.accuracy import measure, run_accuracy
+def _evaluate(outcome: ExportOutcome, kind: str, val: ValSet, threshold: float | None) -> Any:
+    from benchmarks.accuracy import run_accuracy
+
+    registry = write_scratch_registry(outcome)
+    return run_accuracy(
+        f"{outcome.plan.name}-{kind}",
+        val.data_yaml,
+        val.split,
+        registry=registry,
+        threshold=threshold,
+        limit=outcome.plan.val_limit,
+    )
+
+
+def _store(outcome: ExportOutcome, kind: str, label: str, document: dict[str, Any]) -> None:
+    document.pop("model", None)
+    outcome.metrics.setdefault(kind, {})[label] = document
+
+
+def evaluate_fp32(outcome: ExportOutcome) -> None:
+    """FP32 on every val set; fixes the operating threshold on the gate set first if asked to
+    (best smoke F1 of the FP32 parent, so that it does not depend on a calibration try)."""
+    from benchmarks.accuracy import measure
 
     plan = outcome.plan
-    registry = write_scratch_registry(outcome)
-    names = {kind: f"{plan.name}-{kind}" for kind in ("fp32", "int8")}
-    gate_set = plan.val_sets[0]
-    first = run_accuracy(
-        names["int8"], gate_set.data_yaml, gate_set.split, registry=registry, limit=plan.val_limit
-    )
+    gate_set, *others = plan.val_sets
+    first = _evaluate(outcome, "fp32", gate_set, None)
     if plan.score_threshold is None:
         outcome.score_threshold = best_threshold(first)
-        logger.info("operating threshold %.2f (best INT8 smoke F1)", outcome.score_threshold)
-    for kind, name in names.items():
-        outcome.metrics[kind] = {}
-        for val in plan.val_sets:
-            if kind == "int8" and val is gate_set:
-                _, doc = measure(
-                    first.split, first.predictions, first.model, outcome.score_threshold
-                )
-            else:
-                doc = run_accuracy(
-                    name,
-                    val.data_yaml,
-                    val.split,
-                    registry=registry,
-                    threshold=outcome.score_threshold,
-                    limit=plan.val_limit,
-                ).metrics
-            doc.pop("model", None)
-            outcome.metrics[kind][val.label] = doc
-    frame = first.split.images[0].path
+        logger.info("operating threshold %.2f (best FP32 smoke F1)", outcome.score_threshold)
+    _, document = measure(first.split, first.predictions, first.model, outcome.score_threshold)
+    _store(outcome, "fp32", gate_set.label, document)
+    for val in others:
+        _store(
+            outcome,
+            "fp32",
+            val.label,
+            _evaluate(outcome, "fp32", val, outcome.score_threshold).metrics,
+        )
+
+
+def evaluate_int8(outcome: ExportOutcome) -> bool:
+    """INT8 on the gate set, then, only if it passes, on the other sets and for latency."""
+    plan = outcome.plan
+    gate_set, *others = plan.val_sets
+    run = _evaluate(outcome, "int8", gate_set, outcome.score_threshold)
+    _store(outcome, "int8", gate_set.label, run.metrics)
+    outcome.gate = gate(outcome.metrics, gate_set.label, plan.max_ap50_drop)
+    if not outcome.gate["passed"]:
+        return False
+    for val in others:
+        _store(
+            outcome,
+            "int8",
+            val.label,
+            _evaluate(outcome, "int8", val, outcome.score_threshold).metrics,
+        )
+    frame = run.split.images[0].path
     outcome.latency = measure_latency({"fp32": outcome.fp32, "int8": outcome.int8}, frame)
+    return True

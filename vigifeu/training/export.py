@@ -14,9 +14,9 @@ import shutil
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
-from vigifeu.training.evaluate import GATE_CLASS, evaluate_models, gate
+from vigifeu.training.evaluate import GATE_CLASS, evaluate_fp32, evaluate_int8
 from vigifeu.training.hermetic import make_ultralytics_hermetic
 from vigifeu.training.recipe import load_recipe
 
@@ -28,6 +28,9 @@ DEFAULT_VAL = (
     f"wildfire_extra={SHARED}/wildfire_extra/data.yaml",
 )
 DEFAULT_CALIBRATION = (SHARED / "wildfire_smoke_hpwren", SHARED / "wildfire_extra")
+DEFAULT_CALIBRATIONS = ("percentile", "minmax-ema", "minmax")  # see quantize.CALIBRATIONS
+# Operating threshold until the best-F1 choice replaces it (ultralytics' predict() default).
+DEFAULT_SCORE_THRESHOLD = 0.25
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,7 +59,7 @@ class ExportPlan:
     val_sets: tuple[ValSet, ...]  # the first one is the gate set
     calibration_datasets: tuple[Path, ...]
     calibration_frames: int = 200
-    calibration_method: Literal["minmax", "percentile", "entropy"] = "minmax"
+    calibrations: tuple[str, ...] = DEFAULT_CALIBRATIONS
     seed: int = 6
     score_threshold: float | None = None  # None: smoke-F1 best of THRESHOLD_GRID on the gate set
     iou_threshold: float = 0.45
@@ -82,6 +85,7 @@ class ExportOutcome:
     metrics: dict[str, dict[str, Any]] = field(default_factory=dict)  # "fp32"/"int8" -> set -> doc
     latency: dict[str, dict[str, Any]] = field(default_factory=dict)
     gate: dict[str, Any] = field(default_factory=dict)
+    tries: list[dict[str, Any]] = field(default_factory=list)  # one gate document per calibration
 
     @property
     def passed(self) -> bool:
@@ -124,42 +128,51 @@ def export_fp32(
 
 
 def export_model(plan: ExportPlan) -> ExportOutcome:
-    """Export, quantize, evaluate and gate, all inside ``plan.work_dir``; check ``.passed``."""
+    """Export, quantize, evaluate and gate, all inside ``plan.work_dir``; check ``.passed``.
+
+    Calibrations are tried in ``plan.calibrations`` order until an INT8 model passes the gate;
+    every try is recorded in ``outcome.tries``.
+    """
     from vigifeu.training.quantize import pick_calibration_frames, quantize_int8
 
     plan.work_dir.mkdir(parents=True, exist_ok=True)
     parent, fp32, epoch = export_fp32(plan.checkpoint, plan.image_size, plan.work_dir, plan.stem)
     frames = pick_calibration_frames(plan.calibration_datasets, plan.calibration_frames, plan.seed)
     int8 = plan.work_dir / f"{plan.stem}-int8.onnx"
-    quantized = quantize_int8(
-        fp32,
-        int8,
-        frames,
-        method=plan.calibration_method,
-        keep_head_float=plan.keep_head_float,
-    )
+    int8.unlink(missing_ok=True)
     outcome = ExportOutcome(
         plan,
         parent,
         fp32,
         int8,
         epoch,
-        plan.score_threshold if plan.score_threshold is not None else 0.25,
-        len(quantized.excluded_nodes),
+        plan.score_threshold if plan.score_threshold is not None else DEFAULT_SCORE_THRESHOLD,
+        0,
     )
-    evaluate_models(outcome)
-    outcome.gate = gate(outcome.metrics, plan.val_sets[0].label, plan.max_ap50_drop)
-    outcome.gate["calibration_frames"] = quantized.calibration_frames
-    logger.log(
-        logging.INFO if outcome.passed else logging.ERROR,
-        "gate on %s %s AP50: FP32 %.4f, INT8 %.4f (max drop %.3f) -> %s",
-        outcome.gate["set"],
-        GATE_CLASS,
-        outcome.gate["fp32_ap50"],
-        outcome.gate["int8_ap50"],
-        plan.max_ap50_drop,
-        "pass" if outcome.passed else "REFUSED, nothing published",
-    )
+    evaluate_fp32(outcome)
+    for method in plan.calibrations:
+        quantized = quantize_int8(
+            fp32, int8, frames, method=method, keep_head_float=plan.keep_head_float
+        )
+        outcome.excluded_nodes = len(quantized.excluded_nodes)
+        passed = evaluate_int8(outcome)
+        outcome.gate.update(calibration=method, calibration_frames=quantized.calibration_frames)
+        outcome.tries.append(dict(outcome.gate))
+        logger.log(
+            logging.INFO if passed else logging.WARNING,
+            "gate on %s %s AP50 with %s calibration: FP32 %.4f, INT8 %.4f (max drop %.3f) -> %s",
+            outcome.gate["set"],
+            GATE_CLASS,
+            method,
+            outcome.gate["fp32_ap50"],
+            outcome.gate["int8_ap50"],
+            plan.max_ap50_drop,
+            "pass" if passed else "refused",
+        )
+        if passed:
+            break
+    if not outcome.passed:
+        logger.error("no INT8 calibration passed the gate: nothing published")
     return outcome
 
 
@@ -183,7 +196,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--calibration-frames", type=int, default=200)
     parser.add_argument(
-        "--calibration-method", choices=("minmax", "percentile", "entropy"), default="minmax"
+        "--calibrations",
+        default=",".join(DEFAULT_CALIBRATIONS),
+        help="calibrations to try in order until one passes the gate "
+        "(percentile, minmax-ema, minmax, entropy)",
     )
     parser.add_argument("--score-threshold", type=float, help="default: best smoke F1 on val")
     parser.add_argument("--iou-threshold", type=float, default=0.45, help="NMS IoU")
@@ -217,7 +233,7 @@ def run(args: argparse.Namespace) -> int:
         val_sets=tuple(ValSet.parse(spec) for spec in (args.val or DEFAULT_VAL)),
         calibration_datasets=tuple(args.calibration or DEFAULT_CALIBRATION),
         calibration_frames=args.calibration_frames,
-        calibration_method=args.calibration_method,
+        calibrations=tuple(filter(None, args.calibrations.split(","))),
         seed=recipe.seed,
         score_threshold=args.score_threshold,
         iou_threshold=args.iou_threshold,

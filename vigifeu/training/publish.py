@@ -114,10 +114,13 @@ def training_data_text(provenance: Provenance) -> str:
 def build_entries(
     outcome: ExportOutcome, files: dict[str, str], provenance: Provenance
 ) -> dict[str, RegisteredModel]:
-    """The FP32 and INT8 entries; ``files`` maps fp32/int8/pt to paths relative to the registry."""
+    """The FP32 and INT8 entries (those ``files`` has); ``files`` maps fp32/int8/pt to paths
+    relative to the registry, and fp32_sha256/int8_sha256 to their digests."""
     plan = outcome.plan
     entries: dict[str, RegisteredModel] = {}
     for kind, parent in (("fp32", files["pt"]), ("int8", f"{plan.name}-fp32")):
+        if kind not in files:
+            continue
         name = f"{plan.name}-{kind}"
         entries[kind] = RegisteredModel(
             name=name,
@@ -233,6 +236,7 @@ def write_outcome(outcome: ExportOutcome, path: Path) -> None:
         "iou_threshold": outcome.plan.iou_threshold,
         "head_nodes_kept_float": outcome.excluded_nodes,
         "gate": outcome.gate,
+        "tries": outcome.tries,
         "metrics": outcome.metrics,
         "latency": outcome.latency,
     }

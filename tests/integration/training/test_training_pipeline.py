@@ -142,13 +142,13 @@ def test_gate_refuses_a_whole_graph_int8(trained_tiny: TrainedTiny, tmp_path: Pa
     )
     outcome = export_model(plan)
     assert not outcome.passed
-    assert outcome.gate["int8_ap50"] == 0.0
+    assert [t["calibration"] for t in outcome.tries] == ["percentile", "minmax-ema", "minmax"]
+    assert all(t["int8_ap50"] == 0.0 and not t["passed"] for t in outcome.tries)
     assert outcome.gate["fp32_ap50"] > 0.3  # the parent does detect: the loss is the INT8's
     models = tmp_path / "models"
     with pytest.raises(ValueError, match="did not pass the gate"):
         publish(outcome, models, load_recipe(trained_tiny.recipe), set_default=True)
     assert not models.exists()
-    assert (
-        yaml.safe_load((tmp_path / "work" / "registry.yaml").read_text())["default"]
-        == "ci-broken-int8"
-    )
+    # The refused model stays in the work folder for inspection, beside its numbers.
+    scratch = yaml.safe_load((tmp_path / "work" / "registry.yaml").read_text())
+    assert [m["name"] for m in scratch["models"]] == ["ci-broken-fp32", "ci-broken-int8"]

@@ -4,15 +4,19 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import cv2
+import numpy as np
 import onnx
 import pytest
 from onnx import TensorProto, helper
 
 from vigifeu.training.quantize import (
+    LetterboxCalibration,
     QuantizationError,
     detect_head_prefix,
     head_decode_nodes,
     pick_calibration_frames,
+    quantize_int8,
 )
 
 
@@ -108,3 +112,35 @@ def test_calibration_reads_every_dataset_given(tmp_path: Path) -> None:
 def test_no_frames_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(QuantizationError, match="no calibration frames"):
         pick_calibration_frames([make_dataset(tmp_path / "d", 0, 0, 0)], 10, seed=1)
+
+
+def test_calibration_reader_serves_letterboxed_chunks(tmp_path: Path) -> None:
+    frames = []
+    for index in range(5):
+        path = tmp_path / f"{index}.jpg"
+        cv2.imwrite(str(path), np.full((48, 64, 3), 40 * index, np.uint8))
+        frames.append(path)
+    reader = LetterboxCalibration(frames, 32, "images")
+    assert len(reader) == 5
+    reader.set_range(1, 3)
+    served = [reader.get_next() for _ in range(3)]
+    assert served[2] is None  # the chunk holds two frames
+    first = served[0]
+    assert first is not None
+    assert first["images"].shape == (1, 3, 32, 32)
+    assert first["images"].dtype == np.float32
+    # 64x48 in a 32 square: 32x24 of picture, 4 rows of grey 114 padding above and below.
+    assert first["images"][0, 0, 0, 0] == pytest.approx(114 / 255)
+    assert first["images"][0, 0, 16, 16] == pytest.approx(40 / 255)
+
+
+def test_unreadable_calibration_frame_is_an_error(tmp_path: Path) -> None:
+    (tmp_path / "bad.jpg").write_bytes(b"not an image")
+    reader = LetterboxCalibration([tmp_path / "bad.jpg"], 32, "images")
+    with pytest.raises(QuantizationError, match="not a readable image"):
+        reader.get_next()
+
+
+def test_unknown_calibration_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(QuantizationError, match="unknown calibration"):
+        quantize_int8(tmp_path / "m.onnx", tmp_path / "q.onnx", [tmp_path / "f.jpg"], method="kl")
