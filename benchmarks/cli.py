@@ -1,8 +1,11 @@
-"""``vigifeu bench ...``: accuracy, sequences, speed, video, all; geo and ingest live in their modules.
+"""``vigifeu bench ...``: accuracy, sequences, speed, video, all; geo, ingest and edge-footprint
+live in their modules.
 
 Heavy imports (onnxruntime, matplotlib, ultralytics) happen inside the chosen command only.
-``geo`` and ``ingest`` are parsed by their own modules, imported when chosen: their sub-parser
-takes the rest of the command line verbatim (``prefix_chars`` that no option uses).
+``geo``, ``ingest`` and ``edge-footprint`` are parsed by their own modules, imported when chosen:
+their sub-parser takes the rest of the command line verbatim (``prefix_chars`` that no option
+uses). ``geo`` and ``ingest`` expose ``add_arguments``/``run``; ``edge-footprint`` is a script
+with ``main(argv)``.
 """
 
 from __future__ import annotations
@@ -23,6 +26,9 @@ DELEGATED = {
     "geo": ("benchmarks.geo", "geolocation accuracy of the located alerts"),
     "ingest": ("benchmarks.ingest", "central ingest throughput and latency"),
 }
+SCRIPTS = {
+    "edge-footprint": ("benchmarks.edge_footprint", "memory and CPU of the edge per camera"),
+}
 # sub-command -> function of benchmarks.commands (imported only when a command runs)
 COMMANDS = {
     "accuracy": "accuracy",
@@ -40,12 +46,23 @@ class CommandModule(Protocol):
     def run(self, args: argparse.Namespace) -> int: ...
 
 
+class ScriptModule(Protocol):
+    def main(self, argv: list[str] | None = None) -> int: ...
+
+
 def command_line(args: argparse.Namespace) -> str:
-    """The command as it could be typed again (every option spelled out, in parse order)."""
+    """The command as it could be typed again (every option spelled out, in parse order).
+
+    Booleans are the ``--flag`` / ``--no-flag`` pairs of ``BooleanOptionalAction``."""
     parts = ["vigifeu", "bench", args.bench_command]
     for dest, value in vars(args).items():
-        if dest not in INTERNAL and value is not None:
-            parts += [f"--{dest.replace('_', '-')}", str(value)]
+        option = dest.replace("_", "-")
+        if dest in INTERNAL or value is None:
+            continue
+        if isinstance(value, bool):
+            parts.append(f"--{option}" if value else f"--no-{option}")
+        else:
+            parts += [f"--{option}", str(value)]
     return " ".join(parts)
 
 
@@ -124,6 +141,24 @@ def _add_all(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--results", type=Path, required=True, help="RESULTS.md to refresh")
     parser.add_argument("--speed-limit", type=int, default=60)
     parser.add_argument("--speed-rounds", type=int, default=3)
+    parser.add_argument(
+        "--geo-fires", type=int, default=300, help="simulated fires per case of bench geo"
+    )
+    parser.add_argument(
+        "--ingest",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="run bench ingest (about 30 s)",
+    )
+    parser.add_argument(
+        "--ingest-fires", type=int, default=60, help="bench ingest workload (2 x 10 alerts each)"
+    )
+    parser.add_argument(
+        "--edge-footprint",
+        action=argparse.BooleanOptionalAction,
+        default=False,
+        help="run bench edge-footprint (about 3 min)",
+    )
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -133,33 +168,38 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         ("sequences", _add_sequences, "time to detection and false alarms on timelines"),
         ("speed", _add_speed, "latency and frames/s of the edge path against the baselines"),
         ("video", _add_video, "recorded footage through the whole edge pipeline"),
-        ("all", _add_all, "accuracy + sequences + speed on the shared data; refresh RESULTS.md"),
+        ("all", _add_all, "the standard benchmarks on the shared data; refresh RESULTS.md"),
     )
     for name, add, help_text in own:
         command = sub.add_parser(name, help=help_text, description=help_text)
         add(command)
-    for name, (_, help_text) in DELEGATED.items():
+    for name, (_, help_text) in (DELEGATED | SCRIPTS).items():
         command = sub.add_parser(name, help=help_text, add_help=False, prefix_chars="\x01")
         command.add_argument("rest", nargs="*", help="arguments of the delegated command")
 
 
+def _delegate(args: argparse.Namespace) -> int:
+    module_name, help_text = (DELEGATED | SCRIPTS)[args.bench_command]
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as error:
+        if error.name != module_name:
+            raise
+        logger.error("bench %s: %s is not part of this checkout", args.bench_command, module_name)
+        return 2
+    if args.bench_command in SCRIPTS:
+        return cast(ScriptModule, module).main(list(args.rest))
+    command = cast(CommandModule, module)
+    parser = argparse.ArgumentParser(
+        prog=f"vigifeu bench {args.bench_command}", description=help_text
+    )
+    command.add_arguments(parser)
+    return command.run(parser.parse_args(args.rest))
+
+
 def run(args: argparse.Namespace) -> int:
-    if args.bench_command in DELEGATED:
-        module_name, help_text = DELEGATED[args.bench_command]
-        try:
-            module = cast(CommandModule, importlib.import_module(module_name))
-        except ModuleNotFoundError as error:
-            if error.name != module_name:
-                raise
-            logger.error(
-                "bench %s: %s is not part of this checkout", args.bench_command, module_name
-            )
-            return 2
-        parser = argparse.ArgumentParser(
-            prog=f"vigifeu bench {args.bench_command}", description=help_text
-        )
-        module.add_arguments(parser)
-        return module.run(parser.parse_args(args.rest))
+    if args.bench_command in DELEGATED or args.bench_command in SCRIPTS:
+        return _delegate(args)
     from benchmarks import commands
 
     command = cast(

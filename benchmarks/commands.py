@@ -174,19 +174,30 @@ def video(args: argparse.Namespace, command: str) -> int:
 
 
 def run_all(args: argparse.Namespace, command: str) -> int:
-    from benchmarks.results import run_all_benchmarks
+    """0 when every step ran (or awaits a shipped model), 1 when one failed, 2 on bad input."""
+    from benchmarks.results import Options, run_all_benchmarks
+
+    options = Options(
+        threads=args.threads,
+        speed_limit=args.speed_limit,
+        speed_rounds=args.speed_rounds,
+        geo_fires=args.geo_fires,
+        ingest=args.ingest,
+        ingest_fires=args.ingest_fires,
+        edge_footprint=args.edge_footprint,
+    )
+    code = 2
 
     def body() -> None:
-        run_all_benchmarks(
+        nonlocal code
+        code = run_all_benchmarks(
             shared=args.shared,
             model_name=args.model,
             registry=args.registry,
             out=args.out,
             results=args.results,
-            threads=args.threads,
-            speed_limit=args.speed_limit,
-            speed_rounds=args.speed_rounds,
+            options=options,
             command=command,
         )
 
-    return _guarded("all", body)
+    return _guarded("all", body) or code

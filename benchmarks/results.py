@@ -1,7 +1,10 @@
 """``vigifeu bench all``: the standard benchmark set on the shared data, then ``RESULTS.md``.
 
 Each step is an ordinary ``vigifeu bench`` command line, parsed and run as typed, so the commands
-written into RESULTS.md are exactly the ones that produced its figures.
+written into RESULTS.md are exactly the ones that produced its figures. A step that fails is
+recorded with its reason and the others still run. Without a shipped model (no registry file) the
+detector steps are planned but not run, and RESULTS.md says that they await one; geolocation and
+ingest do not need a model and always run.
 """
 
 from __future__ import annotations
@@ -13,88 +16,217 @@ import subprocess
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-from benchmarks.model import load_model, parent_model
-from benchmarks.report import fmt, markdown_table
+from benchmarks.model import BenchModel, load_model, parent_model
+from edge.detect.registry import RegistryError
 
 logger = logging.getLogger(__name__)
 
-
-class BenchStepError(RuntimeError):
-    """One step of ``bench all`` failed; its own error was logged."""
+Group = Literal["detector", "geo", "ingest", "edge_footprint"]
+Status = Literal["done", "failed", "awaiting", "skipped"]
+STATUS_TEXT: dict[Status, str] = {
+    "done": "done",
+    "failed": "FAILED",
+    "awaiting": "awaits a shipped model",
+    "skipped": "skipped",
+}
+# Issue 6 states its geolocation targets at these settings (calibrated cameras, up to 20 km).
+GEO_SETTINGS = ("--bearing-sigma-deg", "0.3", "--tilt-sigma-deg", "0.1", "--max-range-km", "20")
+INGEST_UPDATES = 8  # per camera event: each fire gives 2 cameras x (start + 8 updates + end)
+REASON_CHARS = 400  # a failure reason is one table cell, not a traceback
 
 
 @dataclass(frozen=True, slots=True)
 class Step:
-    key: str  # output sub-folder
-    argv: list[str]  # arguments after 'vigifeu bench'
+    key: str  # output sub-folder, and the name of the step in RESULTS.md
+    group: Group
+    argv: tuple[str, ...]  # arguments after 'vigifeu bench'
+    out: Path  # the folder where the step writes metrics.json
 
     @property
     def command(self) -> str:
         return "vigifeu bench " + " ".join(self.argv)
 
 
-def plan(
-    shared: Path,
-    model: str,
-    fp32: str | None,
-    registry: Path,
-    out: Path,
-    *,
-    threads: int,
-    speed_limit: int,
-    speed_rounds: int,
+@dataclass(frozen=True, slots=True)
+class Options:
+    threads: int = 2
+    speed_limit: int = 60
+    speed_rounds: int = 3
+    geo_fires: int = 300
+    ingest: bool = True
+    ingest_fires: int = 60
+    edge_footprint: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class StepResult:
+    step: Step
+    status: Status
+    metrics: dict[str, Any] | None = None
+    reason: str | None = None  # why it failed, awaits or was skipped
+    finished_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class BenchRun:
+    command: str
+    commit: str
+    uncommitted: tuple[str, ...]  # Python files that differed from the commit during the run
+    started_at: datetime
+    model: BenchModel | None
+    results: dict[str, StepResult]  # by step key, in run order
+
+    def metrics_of(self, key: str) -> dict[str, Any] | None:
+        """The metrics of a step that ran to the end, else None."""
+        result = self.results.get(key)
+        return result.metrics if result is not None and result.status == "done" else None
+
+
+def verdict(met: bool | None) -> str:
+    return {True: "met", False: "NOT met", None: "not measured"}[met]
+
+
+def _step(key: str, group: Group, out: Path, *argv: str) -> Step:
+    """A step writing into ``out / key`` (given as ``--out``; the edge footprint script names the
+    metrics file itself with ``--output``)."""
+    folder = out / key
+    where = ("--output", str(folder / "metrics.json")) if group == "edge_footprint" else None
+    return Step(key, group, (*argv, *(where or ("--out", str(folder)))), folder)
+
+
+def detector_steps(
+    shared: Path, model: str, fp32: str | None, registry: Path, out: Path, options: Options
 ) -> list[Step]:
+    """Accuracy on both val splits (model, then its FP32 parent), accuracy of the model on the
+    extra set's train split (for its hard negatives), sequences and speed."""
     hpwren = shared / "datasets" / "wildfire_smoke_hpwren"
     extra = shared / "datasets" / "wildfire_extra"
-    common = ["--registry", str(registry), "--threads", str(threads)]
+    common = ("--registry", str(registry), "--threads", str(options.threads))
+
+    def accuracy(key: str, data: Path, split: str, name: str) -> Step:
+        argv = ("--data", str(data / "data.yaml"), "--split", split, "--model", name, *common)
+        return _step(key, "detector", out, "accuracy", *argv)
+
     steps = [
-        Step(
-            f"accuracy_{label}{suffix}",
-            [
-                *("accuracy", "--data", str(data / "data.yaml"), "--split", "val"),
-                *("--model", name, *common, "--out", str(out / f"accuracy_{label}{suffix}")),
-            ],
-        )
+        accuracy(f"accuracy_{label}{suffix}", data, "val", name)
         for name, suffix in ((model, ""), *(((fp32, "_fp32"),) if fp32 else ()))
         for label, data in (("hpwren", hpwren), ("extra", extra))
     ]
-    steps.append(
-        Step(
-            "sequences",
-            [
-                *("sequences", "--sequences", str(hpwren / "sequences" / "sequences.csv")),
-                *("--model", model, *common, "--out", str(out / "sequences")),
-            ],
-        )
-    )
-    steps.append(
-        Step(
-            "speed",
-            [
-                *("speed", "--model", model, *common, "--images", str(hpwren / "images" / "val")),
-                *("--limit", str(speed_limit), "--rounds", str(speed_rounds)),
-                *("--out", str(out / "speed")),
-            ],
-        )
-    )
-    return steps
+    sequences = ("--sequences", str(hpwren / "sequences" / "sequences.csv"))
+    speed = ("--images", str(hpwren / "images" / "val"), "--limit", str(options.speed_limit))
+    rounds = ("--rounds", str(options.speed_rounds))
+    return [
+        *steps,
+        accuracy("accuracy_extra_train", extra, "train", model),
+        _step("sequences", "detector", out, "sequences", *sequences, "--model", model, *common),
+        _step("speed", "detector", out, "speed", "--model", model, *common, *speed, *rounds),
+    ]
 
 
-def run_step(step: Step) -> dict[str, Any]:
+def service_steps(registry: Path, out: Path, options: Options) -> list[Step]:
+    """Geolocation, central ingest and the edge footprint: none needs the shipped model (the
+    footprint falls back to the tiny test detector and says so)."""
+    ingest = ("--fires", str(options.ingest_fires), "--updates", str(INGEST_UPDATES))
+    return [
+        _step("geo", "geo", out, "geo", "--fires", str(options.geo_fires), *GEO_SETTINGS),
+        _step("ingest", "ingest", out, "ingest", *ingest),
+        _step(
+            "edge_footprint",
+            "edge_footprint",
+            out,
+            *("edge-footprint", "--cameras", "1", "4", "--registry", str(registry)),
+        ),
+    ]
+
+
+def _skipped(step: Step, options: Options) -> str | None:
+    """Why an optional step is left out of this run, if it is."""
+    if step.group == "ingest" and not options.ingest:
+        return "--no-ingest was given"
+    if step.group == "edge_footprint" and not options.edge_footprint:
+        return "off by default (about 3 min): add --edge-footprint to run it"
+    return None
+
+
+class _ErrorLog(logging.Handler):
+    """Keeps the ERROR records logged while a step runs: the last one is its failure reason."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+def _one_line(text: str) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= REASON_CHARS else flat[: REASON_CHARS - 1] + "…"
+
+
+def run_step(step: Step) -> StepResult:
+    """Run one step as typed; any failure (error exit, exception, rejected arguments) becomes a
+    failed result with its reason, so the steps after it still run."""
     from benchmarks import cli
 
     parser = argparse.ArgumentParser(prog="vigifeu bench")
     cli.add_arguments(parser)
-    args = parser.parse_args(step.argv)
+    metrics_path = step.out / "metrics.json"
+    metrics_path.unlink(missing_ok=True)  # a stale file must not pass for this run's figures
+    step.out.mkdir(parents=True, exist_ok=True)
+    errors = _ErrorLog()
+    root = logging.getLogger()
+    root.addHandler(errors)
     logger.info("bench all: %s", step.command)
-    if cli.run(args) != 0:
-        raise BenchStepError(f"step {step.key} failed: {step.command}")
-    result: dict[str, Any] = json.loads(
-        (Path(args.out) / "metrics.json").read_text(encoding="utf-8")
-    )
-    return result
+    try:
+        code = cli.run(parser.parse_args(list(step.argv)))
+        if code != 0:
+            reason = errors.messages[-1] if errors.messages else f"exit code {code}"
+        else:
+            metrics: dict[str, Any] = json.loads(metrics_path.read_text(encoding="utf-8"))
+            return StepResult(step, "done", metrics, None, datetime.now(UTC))
+    except SystemExit as error:  # argparse: the module's options changed under this plan
+        reason = f"command line rejected (exit {error.code}; argparse's message is in the log)"
+    except Exception as error:  # one broken benchmark must not stop the others
+        reason = f"{type(error).__name__}: {error}"
+        logger.exception("bench all: step %s raised", step.key)
+    finally:
+        root.removeHandler(errors)
+    logger.error("bench all: step %s failed: %s", step.key, reason)
+    return StepResult(step, "failed", None, _one_line(reason), datetime.now(UTC))
+
+
+def _git(*argv: str) -> str:
+    try:
+        found = subprocess.run(["git", *argv], capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.TimeoutExpired):
+        return ""
+    return found.stdout if found.returncode == 0 else ""
+
+
+def git_state() -> tuple[str, tuple[str, ...]]:
+    """HEAD, and the Python files that differ from it (other work in the tree at run time)."""
+    commit = _git("rev-parse", "--short", "HEAD").strip() or "unknown"
+    return commit, tuple(_git("diff", "--name-only", "HEAD", "--", "*.py").split())
+
+
+def shipped_model(
+    model_name: str, registry: Path
+) -> tuple[BenchModel | None, BenchModel | None, StepResult | None]:
+    """The model and its FP32 parent, or why the detector steps cannot run (as the result that
+    they all get)."""
+    placeholder = Step("detector", "detector", (), Path())
+    if Path(model_name).suffix != ".onnx" and not registry.is_file():
+        reason = f"{registry} does not exist yet"
+        return None, None, StepResult(placeholder, "awaiting", reason=reason)
+    try:
+        model = load_model(model_name, registry)
+        return model, parent_model(model), None
+    except (RegistryError, FileNotFoundError) as error:
+        reason = f"model {model_name!r} cannot be loaded: {error}"
+        return None, None, StepResult(placeholder, "failed", reason=_one_line(reason))
 
 
 def run_all_benchmarks(
@@ -104,187 +236,28 @@ def run_all_benchmarks(
     registry: Path,
     out: Path,
     results: Path,
-    threads: int,
-    speed_limit: int,
-    speed_rounds: int,
+    options: Options,
     command: str,
-) -> None:
-    model = load_model(model_name, registry)  # fails early, before any long step
-    parent = parent_model(model)
-    steps = plan(
-        shared,
-        model_name,
-        parent.info.name if parent else None,
-        registry,
-        out,
-        threads=threads,
-        speed_limit=speed_limit,
-        speed_rounds=speed_rounds,
+) -> int:
+    """Run every step, write ``results``; 0 when no step failed, else 1."""
+    from benchmarks.results_report import results_markdown
+
+    started_at = datetime.now(UTC)
+    model, parent, blocked = shipped_model(model_name, registry)
+    steps = detector_steps(
+        shared, model_name, parent.info.name if parent else None, registry, out, options
     )
-    metrics = {step.key: run_step(step) for step in steps}
-    results.write_text(results_markdown(metrics, steps, command), encoding="utf-8")
-    logger.info("bench all: %s refreshed", results)
-
-
-def _git_commit() -> str:
-    try:
-        found = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, timeout=10
-        )
-    except (OSError, subprocess.TimeoutExpired):
-        return "unknown"
-    return found.stdout.strip() or "unknown"
-
-
-def _settings(thresholds: dict[str, Any]) -> str:
-    return ", ".join(f"{key} {value}" for key, value in thresholds.items())
-
-
-def _accuracy_rows(metrics: dict[str, Any]) -> list[list[Any]]:
-    rows = []
-    for key, result in metrics.items():
-        if not key.startswith("accuracy_"):
-            continue
-        for name, c in result["classes"].items():
-            negatives = result["negatives"]
-            rows.append(
-                [
-                    key.removeprefix("accuracy_"),
-                    result["model"]["name"],
-                    name,
-                    c["boxes"],
-                    c["ap50"],
-                    c["ap50_95"],
-                    c["precision"],
-                    c["recall"],
-                    c["f1"],
-                    f"{negatives['with_detection']}/{negatives['images']}",
-                ]
-            )
-    return rows
-
-
-def _speed_rows(speed: dict[str, Any]) -> list[list[Any]]:
-    rows = []
-    for name, path in speed["paths"].items():
-        if "skipped" in path:
-            rows.append([name, "skipped: " + path["skipped"], *["–"] * 7])
-            continue
-        stages = path["stages"]
-        rows.append(
-            [
-                name,
-                fmt(path["fps"], 1),
-                f"{path['p50_ms']:.1f} / {path['p95_ms']:.1f}",
-                fmt(stages["preprocess"]["p50_ms"], 2),
-                fmt(stages["inference"]["p50_ms"], 1),
-                fmt(stages["postprocess"]["p50_ms"], 2),
-                fmt(path["achieved_gflops_per_s"], 1),
-                fmt(path["cameras_per_core_at_10s"], 0),
-                fmt(path["peak_rss_mb"], 0),
-            ]
-        )
-    return rows
-
-
-def results_markdown(metrics: dict[str, Any], steps: list[Step], command: str) -> str:
-    sequences, speed = metrics["sequences"], metrics["speed"]
-    gap = None
-    if "accuracy_hpwren_fp32" in metrics:
-        int8_ap = metrics["accuracy_hpwren"]["classes"]["smoke"]["ap50"]
-        fp32_ap = metrics["accuracy_hpwren_fp32"]["classes"]["smoke"]["ap50"]
-        gap = None if int8_ap is None or fp32_ap is None else 100 * (fp32_ap - int8_ap)
-    sequence_rows = [
-        [
-            s["id"],
-            s["frames"],
-            fmt(s["ttd_s"], 0),
-            s["false_alarms"],
-            "yes" if s["open_at_onset"] else "no",
-        ]
-        for s in sequences["sequences"]
-    ]
-    target_rows = [
-        [
-            key,
-            f"{check.get('comparison', '>=')} {check['target']}",
-            fmt(check["value"], 2),
-            {True: "met", False: "NOT met", None: "not measured"}[check["met"]],
-        ]
-        for key, check in speed["targets"].items()
-    ]
-    return "\n".join(
-        [
-            "# Benchmark results",
-            "",
-            f"Refreshed by `make bench` (`{command}`) on "
-            f"{datetime.now(UTC):%Y-%m-%d}, commit `{_git_commit()}`; model "
-            f"`{metrics['accuracy_hpwren']['model']['name']}` (sha256 "
-            f"`{metrics['accuracy_hpwren']['model']['sha256'][:12]}…`). Per-run reports with plots "
-            "are in the output folder of each command below.",
-            "",
-            "## Per-frame accuracy (val splits)",
-            "",
-            markdown_table(
-                [
-                    "data",
-                    "model",
-                    "class",
-                    "boxes",
-                    "AP50",
-                    "AP50-95",
-                    "P",
-                    "R",
-                    "F1",
-                    "negatives with a detection",
-                ],
-                _accuracy_rows(metrics),
-            ),
-            "",
-            f"P/R/F1 at the model's operating threshold "
-            f"({metrics['accuracy_hpwren']['threshold']:g}). INT8 smoke AP50 below its FP32 "
-            f"parent on hpwren val: {fmt(gap, 2)} points (target <= 1).",
-            "",
-            "## Time to detection (replayed timelines)",
-            "",
-            f"{sequences['detected']} of {sequences['with_smoke']} sequences with smoke detected; "
-            f"false alarms: {sequences['false_alarms']}; TTD counted from the reported ignition "
-            f"(`smoke_expected=1`), confirmation {_settings(sequences['thresholds'])}. The "
-            "pre-ignition frames of the shared FIgLib timeline are training negatives of the "
-            "shipped model, so its false-alarm count there is optimistic.",
-            "",
-            markdown_table(
-                ["sequence", "frames", "TTD (s)", "false alarms", "open at onset"], sequence_rows
-            ),
-            "",
-            "## Speed (one run, paths interleaved)",
-            "",
-            f"{speed['frames']} frames x {speed['rounds']} rounds, batch 1, input "
-            f"{speed['input_size']} px, {speed['threads']} threads, {speed['machine']['cpus']} CPUs "
-            f"({speed['machine']['cpu']}); model {fmt(speed['gflops_per_frame'], 2)} GFLOPs/frame.",
-            "",
-            markdown_table(
-                [
-                    "path",
-                    "frames/s",
-                    "end to end p50 / p95 ms",
-                    "pre p50",
-                    "inference p50",
-                    "post p50",
-                    "GFLOP/s",
-                    "cameras/core at 10 s",
-                    "peak RSS MB",
-                ],
-                _speed_rows(speed),
-            ),
-            "",
-            markdown_table(["target", "wanted", "measured", "status"], target_rows),
-            "",
-            "## Commands",
-            "",
-            "```",
-            *(step.command for step in steps),
-            "```",
-            "",
-        ]
-    )
+    steps += service_steps(registry, out, options)
+    outcomes: dict[str, StepResult] = {}
+    for step in steps:
+        if step.group == "detector" and blocked is not None:
+            outcomes[step.key] = StepResult(step, blocked.status, reason=blocked.reason)
+        elif (why := _skipped(step, options)) is not None:
+            outcomes[step.key] = StepResult(step, "skipped", reason=why)
+        else:
+            outcomes[step.key] = run_step(step)
+    run = BenchRun(command, *git_state(), started_at, model, outcomes)
+    results.write_text(results_markdown(run), encoding="utf-8")
+    failed = [key for key, result in outcomes.items() if result.status == "failed"]
+    logger.info("bench all: %s refreshed; failed steps: %s", results, failed or "none")
+    return 1 if failed else 0
