@@ -121,14 +121,20 @@ def ingest_section(run: BenchRun) -> list[str]:
         ["alerts published", metrics.get("alerts")],
         ["mean payload (bytes)", metrics.get("mean_payload_bytes")],
         ["database, central instances", f"{metrics.get('database')}, {metrics.get('instances')}"],
-        ["raw broker (mosquitto_pub -> mosquitto_sub), msg/s", " / ".join(map(fmt, raw))],
-        ["central ingest, msg/s", metrics.get("central_msgs_per_s")],
-        ["contract decoding alone, one process, msg/s", metrics.get("decode_only_msgs_per_s")],
+        ["raw broker (mosquitto_pub -> mosquitto_sub), msg/s", " / ".join(fmt(r, 0) for r in raw)],
+        ["central ingest, msg/s", fmt(metrics.get("central_msgs_per_s"), 0)],
+        [
+            "contract decoding alone, one process, msg/s",
+            fmt(metrics.get("decode_only_msgs_per_s"), 0),
+        ],
         [
             "incidents (triangulated)",
             f"{metrics.get('incidents')} ({metrics.get('incidents_triangulated')})",
         ],
-        ["latency publish -> stored, p50 / p95 ms", f"{latency.get('p50')} / {latency.get('p95')}"],
+        [
+            "latency publish -> stored, p50 / p95 ms",
+            f"{fmt(latency.get('p50'), 0)} / {fmt(latency.get('p95'), 0)}",
+        ],
     ]
     met = None if ratio is None else ratio >= target
     return [
@@ -148,7 +154,12 @@ def footprint_section(run: BenchRun) -> list[str]:
         return not_run(run.results["edge_footprint"])
     per_camera = metrics.get("per_camera") or {}
     rows = [
-        [r["cameras"], r["rss_mean_mib"], r["rss_peak_mib"], r["cpu_percent_of_one_core"]]
+        [
+            r["cameras"],
+            fmt(r["rss_mean_mib"], 0),
+            fmt(r["rss_peak_mib"], 0),
+            fmt(r["cpu_percent_of_one_core"], 1),
+        ]
         for r in metrics["runs"]
     ]
     return [

@@ -241,9 +241,10 @@ def test_ingest_and_footprint_sections_from_their_metrics() -> None:
     }
     text = rendered({"ingest": ingest, "edge_footprint": footprint})
     assert "Central / raw broker rate: 0.597 (target >= 0.5): met." in text
-    assert "| raw broker (mosquitto_pub -> mosquitto_sub), msg/s | 1000.000 / 1010.000 |" in text
-    assert "| latency publish -> stored, p50 / p95 ms | 30.1 / 70.2 |" in text
-    assert "| 4 | 260.000 | 270.000 | 9.000 |" in text
+    assert "| raw broker (mosquitto_pub -> mosquitto_sub), msg/s | 1000 / 1010 |" in text
+    assert "| central ingest, msg/s | 600 |" in text
+    assert "| latency publish -> stored, p50 / p95 ms | 30 / 70 |" in text
+    assert "| 4 | 260 | 270 | 9.0 |" in text
     assert "Per extra camera: 20.0 MiB, 2.00 % of one core." in text
 
 
