@@ -58,6 +58,30 @@ const sound = {
   },
 };
 
+function offeredActions(actions) {
+  return [...actions.querySelectorAll("[data-action]")].map((button) => button.dataset.action).join();
+}
+
+// Swap in the re-read panel but keep the operator's action forms as they are while the same
+// actions are offered: a push (the stream's first resync, a delivery, an escalation) must not
+// reset a false-positive type being chosen, nor swap the button under the pointer. Replacing
+// them did both, and the next click hit an empty required <select>, so nothing was sent.
+function updatePanel(panel, fresh) {
+  const kept = panel.querySelector(":scope > .actions");
+  const incoming = fresh.querySelector(":scope > .actions");
+  if (!kept || !incoming || offeredActions(kept) !== offeredActions(incoming)) {
+    panel.replaceWith(fresh);
+    return;
+  }
+  const children = [...fresh.childNodes];
+  const at = children.indexOf(incoming);
+  for (const name of fresh.getAttributeNames()) { panel.setAttribute(name, fresh.getAttribute(name)); }
+  while (kept.previousSibling) { kept.previousSibling.remove(); }
+  while (kept.nextSibling) { kept.nextSibling.remove(); }
+  kept.before(...children.slice(0, at));
+  kept.after(...children.slice(at + 1));
+}
+
 async function onIncidentChange(change) {
   const list = document.getElementById(OPEN_LIST);
   if (list) {
@@ -78,7 +102,7 @@ async function onIncidentChange(change) {
   const incident = document.getElementById("incident");
   if (incident && incident.dataset.id === change.key) {
     const panel = parseFragment(await fetchFragment(`/incidents/${change.key}/panel`));
-    document.getElementById("panel").replaceWith(panel.querySelector("section"));
+    updatePanel(document.getElementById("panel"), panel.querySelector("section"));
     refreshAges();
   }
   if (change.action === "created") { sound.play(); }

@@ -32,6 +32,10 @@ from tests.support.services import REPO_ROOT, Mosquitto, free_port, wait_for_por
 CHROMIUM = Path("/usr/bin/chromium")
 ADMIN = ("chef-de-salle", "mot-de-passe-de-test")
 ESCALATION_AFTER_S = 4.0
+# Waits for what the page shows once a request or a push has been handled. Generous: on a shared
+# 2-core machine under a training job an action's round trip has taken over 5 s (Playwright's
+# default). Requirements with a deadline (the 2 s live push) pass their own timeout.
+EXPECT_TIMEOUT_MS = 15_000
 SCREENSHOTS = REPO_ROOT / "runs" / "screenshots" / "console"
 
 
@@ -100,7 +104,7 @@ class SmtpSink:
         class Handler:
             async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
                 parsed = email.message_from_bytes(envelope.content, policy=email.policy.default)
-                sink.messages.append(parsed)  # type: ignore[arg-type]
+                sink.messages.append(parsed)
                 return "250 OK"
 
         self.controller = Controller(Handler(), hostname="127.0.0.1", port=self.port)
@@ -217,8 +221,9 @@ def central(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Central]:
 def browser() -> Iterator[Any]:
     if not CHROMIUM.exists():
         pytest.skip("Debian's chromium is not installed")
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
+    expect.set_options(timeout=EXPECT_TIMEOUT_MS)
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(
             executable_path=str(CHROMIUM),
@@ -235,6 +240,7 @@ def browser() -> Iterator[Any]:
         )
         yield chromium
         chromium.close()
+    expect.set_options(timeout=None)  # back to Playwright's default
 
 
 @pytest.fixture(scope="module")
