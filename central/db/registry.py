@@ -7,6 +7,7 @@ session find it even when the caller turned autoflush off.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -68,19 +69,29 @@ def pose_for(
         pose = Pose(camera_pk=camera.id, pose_id=pose_id, reported_at=reported_at)
         session.add(pose)
     if created or pose.reported_at <= reported_at:
-        pose.azimuth_deg = geometry.azimuth_deg
-        pose.tilt_deg = geometry.tilt_deg
-        pose.roll_deg = geometry.roll_deg
-        pose.hfov_deg = geometry.hfov_deg
-        pose.vfov_deg = geometry.vfov_deg
-        pose.image_width_px = geometry.image_width_px
-        pose.image_height_px = geometry.image_height_px
-        pose.lens = geometry.lens.model_dump(mode="json")
+        # Written only when it differs: every alert reports the pose, and an unchanged
+        # attribute still costs the unit of work a comparison at flush.
+        for name, value in _pose_values(geometry).items():
+            if created or getattr(pose, name) != value:
+                setattr(pose, name, value)
         pose.reported_at = reported_at
     if created:
         session.flush()  # its id is referenced by the alert and event rows
     cache[(camera.id, pose_id)] = pose
     return pose
+
+
+def _pose_values(geometry: contracts.CameraGeometry) -> dict[str, Any]:
+    return {
+        "azimuth_deg": geometry.azimuth_deg,
+        "tilt_deg": geometry.tilt_deg,
+        "roll_deg": geometry.roll_deg,
+        "hfov_deg": geometry.hfov_deg,
+        "vfov_deg": geometry.vfov_deg,
+        "image_width_px": geometry.image_width_px,
+        "image_height_px": geometry.image_height_px,
+        "lens": geometry.lens.model_dump(mode="json"),
+    }
 
 
 def forget_cached(session: Session) -> None:

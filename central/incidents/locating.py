@@ -1,7 +1,7 @@
 """Where an incident is: the latest sighting of each camera, handed to the locator, stored.
 
 An incident is re-located when its sightings change: a new camera, or a box that moved. Within
-an ingest batch it is located once, after all its alerts (``pending`` sets), because a fix
+an ingest batch it is located once, after all its alerts (``locate_incidents``), because a fix
 costs ~15-20 ms of DEM ray casting and a burst of updates of one fire would repeat it for
 nothing.
 """
@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 import contracts
 from central.db import Alert, Camera, Event, Incident, Location, utc_now
@@ -105,11 +105,6 @@ def latest_sightings_of(
     }
 
 
-def latest_sightings(session: Session, incident_id: int) -> list[Sighting]:
-    """The most recent boxed alert of each camera of one incident, as sightings."""
-    return latest_sightings_of(session, [incident_id])[incident_id]
-
-
 def sighting_signature(sightings: Sequence[Sighting]) -> list[dict[str, Any]]:
     """What the location depends on, rounded (see ``BOX_DIGITS``); stored with the location."""
     signature = []
@@ -168,10 +163,10 @@ def store_location(
     return location
 
 
-def locate_incident(session: Session, incident: Incident, locator: Locator) -> bool:
-    """(Re-)locate ``incident`` from its latest sightings; False when nothing changed or failed."""
-    session.flush()  # the sightings are read back, this session's alerts included
-    sightings = latest_sightings(session, incident.id)
+def _relocate(
+    session: Session, incident: Incident, sightings: Sequence[Sighting], locator: Locator
+) -> bool:
+    """Locate ``incident`` from ``sightings``; False when they did not change or it failed."""
     signature = sighting_signature(sightings)
     if not sightings or (incident.location and incident.location.sightings == signature):
         return False
@@ -186,9 +181,18 @@ def locate_incident(session: Session, incident: Incident, locator: Locator) -> b
 
 
 def locate_incidents(session: Session, incident_ids: Iterable[int], locator: Locator) -> set[int]:
-    """Locate each incident once (the end of an ingest batch); the ids that moved."""
+    """(Re-)locate each incident once from its latest sightings (the end of an ingest batch);
+    the ids whose location was recomputed. Two queries for all the incidents."""
+    wanted = sorted(set(incident_ids))
+    if not wanted:
+        return set()
+    session.flush()  # the sightings are read back, this session's alerts included
+    incidents = session.scalars(
+        select(Incident).where(Incident.id.in_(wanted)).options(selectinload(Incident.location))
+    ).all()
+    sightings = latest_sightings_of(session, wanted)
     return {
-        incident_id
-        for incident_id in sorted(set(incident_ids))
-        if locate_incident(session, session.get_one(Incident, incident_id), locator)
+        incident.id
+        for incident in sorted(incidents, key=lambda incident: incident.id)
+        if _relocate(session, incident, sightings[incident.id], locator)
     }

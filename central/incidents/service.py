@@ -1,44 +1,39 @@
-"""Store one alert and fold it into an incident: idempotent, located, in the caller's transaction.
+"""Store alerts once each and fold them into incidents: idempotent, located, in the caller's
+transaction.
 
-``ingest_alert`` never commits: the ingest consumer commits a batch of messages and only then
-acknowledges them to the broker.
+``ingest_alerts`` never commits: the ingest consumer commits a batch of messages and only then
+acknowledges them to the broker. Per batch it asks the database which alerts are stored and
+which events they continue (``memo.prefetch``), reads the clustering candidates once
+(``candidates.OpenIncidents``), inserts the alert rows in bulk (``rows.AlertRows``) and locates
+each incident the batch touched once, after all its alerts.
 """
 
 from __future__ import annotations
 
 import logging
 import uuid
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import timedelta
 from enum import StrEnum
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 import contracts
 from central.audit import record_audit
-from central.db import Alert, AlertSnapshot, Event, Incident, Snapshot, utc_now
+from central.db import Event, Incident, utc_now
 from central.db.registry import camera_for, pose_for
-from central.incidents.clustering import (
-    BearingCone,
-    ClusterConfig,
-    IncidentView,
-    LocatedPoint,
-    choose_incident,
-    cone_from_box,
-    point_radius_m,
-)
-from central.incidents.lifecycle import OPEN_STATUSES, IncidentStatus
-from central.incidents.locating import Locator, latest_sightings_of, locate_incident
-from central.incidents.memo import NOT_STORED, IngestMemo, incident_of_stored
+from central.db.writes import insert_returning_ids
+from central.incidents.candidates import OpenIncidents
+from central.incidents.clustering import BearingCone, ClusterConfig, cone_from_box
+from central.incidents.lifecycle import IncidentStatus
+from central.incidents.locating import Locator, locate_incidents
+from central.incidents.memo import IngestMemo, prefetch
+from central.incidents.rows import AlertRows
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_CLUSTER_CONFIG = ClusterConfig()
-# Locations whose point gates clustering: two-camera fixes, and one-camera DEM fixes that passed
-# the locator's quality gates. If a terrain fix is wrong, a second camera's true sighting makes
-# a second incident: a duplicate for the operator, which is safer than hiding a fire in another.
-POINT_METHODS = frozenset({"triangulation", "terrain"})
 
 
 class IngestOutcome(StrEnum):
@@ -52,7 +47,7 @@ class IngestResult:
     alert_id: uuid.UUID
     incident_id: int  # of the first copy, for a duplicate
     incident_created: bool = False
-    located: bool = False  # the location was (re)computed now (False when deferred)
+    located: bool = False  # its incident's location was (re)computed by this call
 
 
 def main_box(alert: contracts.AlertMessage) -> contracts.BoundingBox | None:
@@ -60,108 +55,167 @@ def main_box(alert: contracts.AlertMessage) -> contracts.BoundingBox | None:
     return max(alert.boxes, key=lambda box: box.score, default=None)
 
 
-def _candidate_views(
-    session: Session, captured_at: datetime, config: ClusterConfig
-) -> list[IncidentView]:
-    incidents = session.scalars(
-        select(Incident)
-        .where(
-            Incident.status.in_(sorted(OPEN_STATUSES)),
-            Incident.last_seen_at >= captured_at - timedelta(seconds=config.window_s),
-        )
-        .options(selectinload(Incident.location))
-    ).all()
-    sightings = latest_sightings_of(session, [incident.id for incident in incidents])
-    views = []
-    for incident in incidents:
-        cones = tuple(
-            cone_from_box(s.camera_key, s.geometry, s.box, config.margin_deg)
-            for s in sightings[incident.id]
-        )
-        location = incident.location
-        point = None
-        if (
-            location is not None
-            and location.method in POINT_METHODS
-            and location.latitude_deg is not None
-            and location.longitude_deg is not None
-        ):
-            point = LocatedPoint(
-                location.latitude_deg,
-                location.longitude_deg,
-                point_radius_m(location.semi_major_m),
-            )
-        views.append(IncidentView(incident.id, incident.last_seen_at, cones, point))
-    return views
+def ingest_alert(
+    session: Session,
+    alert: contracts.AlertMessage,
+    locator: Locator,
+    config: ClusterConfig = DEFAULT_CLUSTER_CONFIG,
+) -> IngestResult:
+    """``ingest_alerts`` of one alert."""
+    return ingest_alerts(session, [alert], locator, config)[0]
 
 
-def _open_incident(
-    session: Session, alert: contracts.AlertMessage, cone: BearingCone | None, config: ClusterConfig
-) -> tuple[Incident, bool]:
-    """The incident a new event joins, created when no open incident fits."""
-    chosen = choose_incident(
-        cone, alert.captured_at, _candidate_views(session, alert.captured_at, config), config
-    )
-    if chosen is not None:
-        return session.get_one(Incident, chosen), False
-    incident = Incident(
-        status=IncidentStatus.NEW,
-        detection_class=alert.detection_class.value,
-        first_seen_at=alert.captured_at,
-        last_seen_at=alert.captured_at,
-        max_score=alert.score,
-        status_changed_at=utc_now(),
-    )
-    session.add(incident)
-    session.flush()
-    record_audit(
-        session,
-        "incident.created",
-        incident_id=incident.id,
-        details={"alert_id": str(alert.alert_id), "camera": f"{alert.site_id}/{alert.camera_id}"},
-    )
-    return incident, True
+def ingest_alerts(
+    session: Session,
+    alerts: Sequence[contracts.AlertMessage],
+    locator: Locator,
+    config: ClusterConfig = DEFAULT_CLUSTER_CONFIG,
+) -> list[IngestResult]:
+    """Store each alert once (by ``alert_id``), attach it to an incident, locate the incidents.
 
-
-def _snapshots_of(
-    session: Session, memo: IngestMemo, alert: contracts.AlertMessage
-) -> list[AlertSnapshot]:
-    """Links to the alert's pictures; each JPEG is stored once, by its hash."""
-    unknown = [
-        s.sha256
-        for s in alert.snapshots
-        if s.sha256 not in memo.snapshots and s.sha256 not in memo.absent_snapshots
+    Same ``event_id`` -> same incident. A new event joins an open incident whose bearings agree
+    (``central.incidents.clustering``) or starts a new one. Each incident that received a box
+    is re-located once, after all the alerts. Does not commit; a caller that rolls back and
+    reuses the session calls ``central.incidents.memo.forget_memo`` first.
+    """
+    memo = IngestMemo.of(session)
+    with session.no_autoflush:
+        session.flush()  # the caller's own changes are read back with the stored rows
+        prefetch(session, memo, alerts)
+        batch = _Batch(session, memo, config, _candidates(session, memo, alerts, config))
+        results = [batch.store(alert) for alert in alerts]
+        session.flush()  # events and incidents before the alerts that reference them
+        batch.rows.write(session)
+        located = locate_incidents(session, batch.boxed_incidents, locator)
+    return [
+        replace(result, located=True)
+        if result.alert_id in batch.boxed and result.incident_id in located
+        else result
+        for result in results
     ]
-    if unknown:
-        memo.snapshots.update(
-            (picture.sha256, picture)
-            for picture in session.scalars(select(Snapshot).where(Snapshot.sha256.in_(unknown)))
-        )
-    links = []
-    for snapshot in alert.snapshots:
-        picture = memo.snapshots.get(snapshot.sha256)
-        if picture is None:
-            jpeg = snapshot.jpeg_bytes()
-            picture = Snapshot(
-                sha256=snapshot.sha256,
-                content_type=snapshot.content_type,
-                width_px=snapshot.width_px,
-                height_px=snapshot.height_px,
-                byte_size=len(jpeg),
-                data=jpeg,
+
+
+def _candidates(
+    session: Session,
+    memo: IngestMemo,
+    alerts: Sequence[contracts.AlertMessage],
+    config: ClusterConfig,
+) -> OpenIncidents | None:
+    """The clustering candidates, read only when the batch starts a new event."""
+    fresh = [alert for alert in alerts if alert.alert_id not in memo.alerts]
+    starts = [alert.captured_at for alert in fresh if alert.event_id not in memo.events]
+    if not starts:
+        return None
+    touched = {memo.events[a.event_id].incident_id for a in fresh if a.event_id in memo.events}
+    since = min(starts) - timedelta(seconds=config.window_s)
+    return OpenIncidents.load(session, since, touched, config)
+
+
+class _Batch:
+    """The alerts of one call, stored one after the other in arrival order."""
+
+    def __init__(
+        self,
+        session: Session,
+        memo: IngestMemo,
+        config: ClusterConfig,
+        candidates: OpenIncidents | None,
+    ) -> None:
+        self._session = session
+        self._memo = memo
+        self._config = config
+        self._candidates = candidates
+        self.rows = AlertRows()
+        self.boxed: set[uuid.UUID] = set()  # alerts with a box: they may move the location
+        self.boxed_incidents: set[int] = set()
+
+    def store(self, alert: contracts.AlertMessage) -> IngestResult:
+        memo = self._memo
+        stored_in = memo.alerts.get(alert.alert_id)
+        if stored_in is not None:
+            return IngestResult(IngestOutcome.DUPLICATE, alert.alert_id, stored_in)
+        camera = camera_for(self._session, alert.site_id, alert.camera_id, alert.captured_at)
+        camera.latitude_deg = alert.camera.latitude_deg
+        camera.longitude_deg = alert.camera.longitude_deg
+        camera.lens_altitude_m = alert.camera.lens_altitude_m
+        camera.last_alert_at = max(camera.last_alert_at or alert.captured_at, alert.captured_at)
+        pose = pose_for(self._session, camera, alert.camera, alert.captured_at)
+        box = main_box(alert)
+        cone = None
+        if box is not None:
+            cone = cone_from_box(camera.key, alert.camera, box, self._config.margin_deg)
+        event = memo.events.get(alert.event_id)
+        created = False
+        if event is None:
+            incident, created = self._incident_for(alert, cone)
+            event = Event(
+                id=alert.event_id,
+                camera_pk=camera.id,
+                pose_pk=pose.id,
+                incident_id=incident.id,
+                detection_class=alert.detection_class.value,
+                started_at=alert.captured_at,
+                last_captured_at=alert.captured_at,
+                max_score=alert.score,
+                alert_count=0,
             )
-            session.add(picture)
-            memo.snapshots[snapshot.sha256] = picture
-        links.append(
-            AlertSnapshot(
-                snapshot=picture,
-                kind=snapshot.kind.value,
-                width_px=snapshot.width_px,
-                height_px=snapshot.height_px,
-                crop_box=snapshot.crop_box.model_dump(mode="json") if snapshot.crop_box else None,
-            )
+            self._session.add(event)
+            memo.events[alert.event_id] = event
+        else:
+            incident = self._incident(event.incident_id)
+        _fold(incident, event, alert)
+        if self._candidates is not None:
+            self._candidates.note(incident.id, camera.key, alert, cone)
+        self.rows.add(alert, camera.id, pose.id, memo.snapshots)
+        memo.alerts[alert.alert_id] = incident.id
+        if box is not None:
+            self.boxed.add(alert.alert_id)
+            self.boxed_incidents.add(incident.id)
+        return IngestResult(IngestOutcome.STORED, alert.alert_id, incident.id, created)
+
+    def _incident(self, incident_id: int) -> Incident:
+        incident = self._memo.incidents.get(incident_id)
+        if incident is None:
+            incident = self._session.get_one(Incident, incident_id)
+            self._memo.incidents[incident_id] = incident
+        return incident
+
+    def _incident_for(
+        self, alert: contracts.AlertMessage, cone: BearingCone | None
+    ) -> tuple[Incident, bool]:
+        """The incident a new event joins, created when no open incident fits."""
+        assert self._candidates is not None, "read when the batch starts an event"
+        chosen = self._candidates.choose(cone, alert.captured_at)
+        if chosen is not None:
+            return self._incident(chosen), False
+        # Inserted alone rather than by a flush of the whole batch so far (~10 ms each).
+        incident_id = insert_returning_ids(
+            self._session,
+            Incident,
+            [
+                {
+                    "status": IncidentStatus.NEW,
+                    "detection_class": alert.detection_class.value,
+                    "first_seen_at": alert.captured_at,
+                    "last_seen_at": alert.captured_at,
+                    "max_score": alert.score,
+                    "status_changed_at": utc_now(),
+                }
+            ],
+        )[0]
+        incident = self._session.get_one(Incident, incident_id)
+        record_audit(
+            self._session,
+            "incident.created",
+            incident_id=incident.id,
+            details={
+                "alert_id": str(alert.alert_id),
+                "camera": f"{alert.site_id}/{alert.camera_id}",
+            },
         )
-    return links
+        self._memo.incidents[incident.id] = incident
+        self._candidates.add(incident.id, alert.captured_at)
+        return incident, True
 
 
 def _fold(incident: Incident, event: Event, alert: contracts.AlertMessage) -> None:
@@ -177,99 +231,3 @@ def _fold(incident: Incident, event: Event, alert: contracts.AlertMessage) -> No
     incident.max_score = max(incident.max_score, alert.score)
     if alert.detection_class is contracts.DetectionClass.FIRE:
         incident.detection_class = contracts.DetectionClass.FIRE.value
-
-
-def ingest_alert(
-    session: Session,
-    alert: contracts.AlertMessage,
-    locator: Locator,
-    config: ClusterConfig = DEFAULT_CLUSTER_CONFIG,
-    pending_locations: set[int] | None = None,
-) -> IngestResult:
-    """Store ``alert`` once (by ``alert_id``), attach it to an incident and re-locate that.
-
-    Same ``event_id`` -> same incident. A new event joins an open incident whose bearings agree
-    (``central.incidents.clustering``) or starts a new one. The incident is re-located at
-    once, or, when ``pending_locations`` is given, its id is added there for the caller to
-    locate with ``locate_incidents`` before committing (one fix per incident per batch).
-    Does not commit; a caller that rolls back and reuses the session calls
-    ``central.incidents.memo.forget_memo`` first.
-    """
-    memo = IngestMemo.of(session)
-    with session.no_autoflush:
-        return _ingest(session, memo, alert, locator, config, pending_locations)
-
-
-def _ingest(
-    session: Session,
-    memo: IngestMemo,
-    alert: contracts.AlertMessage,
-    locator: Locator,
-    config: ClusterConfig,
-    pending_locations: set[int] | None,
-) -> IngestResult:
-    duplicate_of = incident_of_stored(session, memo, alert.alert_id)
-    if duplicate_of != NOT_STORED:
-        return IngestResult(IngestOutcome.DUPLICATE, alert.alert_id, duplicate_of)
-    camera = camera_for(session, alert.site_id, alert.camera_id, seen_at=alert.captured_at)
-    camera.latitude_deg = alert.camera.latitude_deg
-    camera.longitude_deg = alert.camera.longitude_deg
-    camera.lens_altitude_m = alert.camera.lens_altitude_m
-    camera.last_alert_at = max(camera.last_alert_at or alert.captured_at, alert.captured_at)
-    pose = pose_for(session, camera, alert.camera, alert.captured_at)
-    box = main_box(alert)
-    event = memo.events.get(alert.event_id) or session.get(Event, alert.event_id)
-    created = False
-    if event is None:
-        cone = None
-        if box is not None:
-            cone = cone_from_box(camera.key, alert.camera, box, config.margin_deg)
-        session.flush()  # the candidate incidents are read back with this batch's alerts
-        incident, created = _open_incident(session, alert, cone, config)
-        event = Event(
-            id=alert.event_id,
-            camera_pk=camera.id,
-            pose_pk=pose.id,
-            incident_id=incident.id,
-            detection_class=alert.detection_class.value,
-            started_at=alert.captured_at,
-            last_captured_at=alert.captured_at,
-            max_score=alert.score,
-            alert_count=0,
-        )
-        session.add(event)
-    else:
-        incident = memo.incidents.get(event.incident_id) or session.get_one(
-            Incident, event.incident_id
-        )
-    memo.events[alert.event_id] = event
-    memo.incidents[incident.id] = incident
-    _fold(incident, event, alert)
-    session.add(
-        Alert(
-            alert_id=alert.alert_id,
-            event_id=alert.event_id,
-            sequence=alert.sequence,
-            state=alert.state.value,
-            camera_pk=camera.id,
-            pose_pk=pose.id,
-            captured_at=alert.captured_at,
-            received_at=utc_now(),
-            detection_class=alert.detection_class.value,
-            score=alert.score,
-            boxes=[b.model_dump(mode="json") for b in alert.boxes],
-            geometry=alert.camera.model_dump(mode="json"),
-            model_name=alert.model.name,
-            model_version=alert.model.version,
-            model_sha256=alert.model.sha256,
-            snapshots=_snapshots_of(session, memo, alert),
-        )
-    )
-    memo.alerts[alert.alert_id] = incident.id
-    located = False
-    if box is not None:
-        if pending_locations is None:
-            located = locate_incident(session, incident, locator)
-        else:
-            pending_locations.add(incident.id)
-    return IngestResult(IngestOutcome.STORED, alert.alert_id, incident.id, created, located)

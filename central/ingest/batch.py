@@ -128,6 +128,7 @@ class BatchStore:
         return handled
 
     def _account(self, handled: Sequence[Handled]) -> None:
+        self._metrics.add("batches")
         self._metrics.add("received", len(handled))
         for item in handled:
             self._metrics.add("duplicates" if is_duplicate(item) else _COUNTERS[item.kind])

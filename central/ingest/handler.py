@@ -17,9 +17,8 @@ import contracts
 from central.db import QuarantinedMessage, Site
 from central.db.registry import camera_for, site_for
 from central.incidents.clustering import ClusterConfig
-from central.incidents.locating import Locator, locate_incidents
-from central.incidents.memo import prefetch
-from central.incidents.service import IngestOutcome, IngestResult, ingest_alert
+from central.incidents.locating import Locator
+from central.incidents.service import IngestOutcome, IngestResult, ingest_alerts
 
 logger = logging.getLogger(__name__)
 
@@ -114,26 +113,24 @@ def handle_batch(
 ) -> list[Handled]:
     """Validate and store messages in the caller's transaction; contract errors are quarantined.
 
-    Stored and missing alerts are looked up for the whole batch at once, and each incident the
-    batch touched is located once at the end (``central.incidents.locating``).
+    The alerts of the batch are stored together (``central.incidents.service.ingest_alerts``:
+    bulk rows, each incident located once); the result keeps the order of ``messages``.
     """
     decoded = [_decode(message) for message in messages]
-    prefetch(session, [item for item in decoded if isinstance(item, contracts.AlertMessage)])
-    pending: set[int] = set()
+    alerts = [item for item in decoded if isinstance(item, contracts.AlertMessage)]
+    results = iter(ingest_alerts(session, alerts, locator, config.cluster))
     handled = []
     for message, item in zip(messages, decoded, strict=True):
         if isinstance(item, contracts.ContractError):
             logger.warning("quarantined a message on %s: %s", message.topic[:100], item.reason)
             handled.append(quarantine(session, message, item.reason, config))
         elif isinstance(item, contracts.AlertMessage):
-            result = ingest_alert(session, item, locator, config.cluster, pending)
             camera_key = f"{item.site_id}/{item.camera_id}"
-            handled.append(Handled(HandledKind.ALERT, camera_key=camera_key, alert=result))
+            handled.append(Handled(HandledKind.ALERT, camera_key=camera_key, alert=next(results)))
         elif isinstance(item, contracts.HeartbeatMessage):
             handled.append(_heartbeat(session, item))
         else:
             handled.append(_status(session, item))
-    locate_incidents(session, pending, locator)
     return handled
 
 

@@ -7,7 +7,8 @@ from collections import Counter
 
 
 class IngestMetrics:
-    """Monotonic counters: ``stored``, ``duplicates``, ``quarantined``, ``heartbeats``, ...
+    """Monotonic counters: ``received`` (in ``batches``), ``ingested``, ``duplicates``,
+    ``quarantined``, ``heartbeats``, ...
 
     One instance per consumer; several central instances each count their own share.
     """

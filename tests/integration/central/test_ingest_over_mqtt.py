@@ -77,7 +77,9 @@ def test_duplicates_once_and_bad_messages_quarantined_without_stopping_ingest(
         publisher.raw(topic, b'{"schema_version": 1, "alert_id": "not a uuid"}')
         publisher.send(after)  # the next valid message is still stored
         wait_until(lambda: received(client, 4), what="four messages")
-        assert counters(client) == {
+        counted = counters(client)
+        assert counted.pop("batches") >= 1  # how they were grouped depends on timing
+        assert counted == {
             "received": 4,
             "ingested": 2,
             "duplicates": 1,

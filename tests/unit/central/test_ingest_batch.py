@@ -120,7 +120,7 @@ def test_bad_messages_are_quarantined_with_their_reason(
         row = session.scalars(select(QuarantinedMessage)).one()
         assert reason_part in row.reason
         assert (row.topic, row.payload, row.payload_size) == (topic, payload[:100], len(payload))
-    assert metrics.snapshot() == {"received": 1, "quarantined": 1}
+    assert metrics.snapshot() == {"batches": 1, "received": 1, "quarantined": 1}
 
 
 def test_a_bad_message_does_not_cost_the_rest_of_the_batch(sessions: sessionmaker[Session]) -> None:
@@ -135,7 +135,13 @@ def test_a_bad_message_does_not_cost_the_rest_of_the_batch(sessions: sessionmake
     ]
     assert store.store(batch)
     assert (count(sessions, Alert), count(sessions, QuarantinedMessage)) == (2, 1)
-    assert metrics.snapshot() == {"received": 4, "ingested": 2, "quarantined": 1, "duplicates": 1}
+    assert metrics.snapshot() == {
+        "batches": 1,
+        "received": 4,
+        "ingested": 2,
+        "quarantined": 1,
+        "duplicates": 1,
+    }
     assert [item.kind for item in seen] == [
         HandledKind.ALERT,
         HandledKind.QUARANTINED,

@@ -21,8 +21,7 @@ from central.db import (
 )
 from central.db.migrate import head_revision, schema_differences
 from central.incidents.lifecycle import IncidentStatus
-from central.incidents.locating import locate_incidents
-from central.incidents.service import IngestOutcome, ingest_alert
+from central.incidents.service import IngestOutcome, ingest_alert, ingest_alerts
 from tests.unit.central.builders import (
     CABANELLE,
     COURMETTES,
@@ -290,32 +289,26 @@ def test_an_update_with_the_same_box_is_not_located_again(
         assert session.scalars(select(Location)).one().revision == 2
 
 
-def test_deferred_locations_are_computed_once_per_incident(
+def test_a_batch_locates_each_incident_once_after_all_its_alerts(
     sessions: sessionmaker[Session], locator: FakeLocator
 ) -> None:
-    pending: set[int] = set()
     event_id = uuid.uuid4()
+    steps = [
+        alert(
+            CABANELLE,
+            azimuth_deg=240.0,
+            event_id=event_id,
+            sequence=step,
+            captured_at=later(60 * step),
+            boxes=[box(0.5 + step / 100)],
+        )
+        for step in range(5)
+    ]
     with sessions() as session:
-        results = [
-            ingest_alert(
-                session,
-                alert(
-                    CABANELLE,
-                    azimuth_deg=240.0,
-                    event_id=event_id,
-                    sequence=step,
-                    captured_at=later(60 * step),
-                    boxes=[box(0.5 + step / 100)],
-                ),
-                locator,
-                pending_locations=pending,
-            )
-            for step in range(5)
-        ]
-        assert not any(result.located for result in results)
-        assert pending == {results[0].incident_id}
-        assert locate_incidents(session, pending, locator) == pending
+        results = ingest_alerts(session, steps, locator)
         session.commit()
-        assert len(locator.calls) == 1
-        [latest] = locator.calls[0]
-        assert latest.captured_at == later(240)  # from the last update
+    assert {result.incident_id for result in results} == {results[0].incident_id}
+    assert all(result.located for result in results)
+    assert len(locator.calls) == 1
+    [latest] = locator.calls[0]
+    assert latest.captured_at == later(240)  # from the last update

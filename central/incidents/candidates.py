@@ -1,0 +1,116 @@
+"""The open incidents a new event of an ingest batch may join, read once per batch.
+
+Reading the candidates back for every new event (incidents, locations and the latest sighting
+of each of their cameras) cost ~20 ms per event; a batch reads them once and then keeps them up
+to date in memory with its own alerts, which are written at the end of the batch. Locations
+change only when the batch is located, after all its alerts, so the stored points hold.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+import contracts
+from central.db import Incident, Location
+from central.incidents.clustering import (
+    BearingCone,
+    ClusterConfig,
+    IncidentView,
+    LocatedPoint,
+    choose_incident,
+    cone_from_box,
+    point_radius_m,
+)
+from central.incidents.lifecycle import OPEN_STATUSES
+from central.incidents.locating import latest_sightings_of
+
+# Locations whose point gates clustering: two-camera fixes, and one-camera DEM fixes that passed
+# the locator's quality gates. If a terrain fix is wrong, a second camera's true sighting makes
+# a second incident: a duplicate for the operator, which is safer than hiding a fire in another.
+POINT_METHODS = frozenset({"triangulation", "terrain"})
+
+
+@dataclass(slots=True)
+class _Candidate:
+    last_seen_at: datetime
+    point: LocatedPoint | None
+    # camera key -> capture time and cone of its latest sighting that is not an ``end``
+    latest: dict[str, tuple[datetime, BearingCone | None]] = field(default_factory=dict)
+
+    def view(self, incident_id: int) -> IncidentView:
+        cones = tuple(cone for _, (_, cone) in sorted(self.latest.items()) if cone is not None)
+        return IncidentView(incident_id, self.last_seen_at, cones, self.point)
+
+
+class OpenIncidents:
+    """Clustering candidates of one batch: ``load`` once, then ``choose``, ``add``, ``note``."""
+
+    def __init__(self, config: ClusterConfig) -> None:
+        self._config = config
+        self._candidates: dict[int, _Candidate] = {}
+
+    @classmethod
+    def load(
+        cls, session: Session, since: datetime, touched: Collection[int], config: ClusterConfig
+    ) -> OpenIncidents:
+        """Open incidents seen since ``since`` and those of ``touched`` (which the batch's
+        alerts may bring into the time window), with their points and latest cones."""
+        loaded = cls(config)
+        rows = session.execute(
+            select(
+                Incident.id,
+                Incident.last_seen_at,
+                Location.method,
+                Location.latitude_deg,
+                Location.longitude_deg,
+                Location.semi_major_m,
+            )
+            .outerjoin(Location, Location.incident_id == Incident.id)
+            .where(
+                Incident.status.in_(sorted(OPEN_STATUSES)),
+                or_(Incident.last_seen_at >= since, Incident.id.in_(sorted(touched))),
+            )
+        ).all()
+        for incident_id, last_seen_at, method, latitude, longitude, semi_major_m in rows:
+            point = None
+            if method in POINT_METHODS and latitude is not None and longitude is not None:
+                point = LocatedPoint(latitude, longitude, point_radius_m(semi_major_m))
+            loaded._candidates[incident_id] = _Candidate(last_seen_at, point)
+        for incident_id, sightings in latest_sightings_of(session, loaded._candidates).items():
+            latest = loaded._candidates[incident_id].latest
+            for s in sightings:
+                cone = cone_from_box(s.camera_key, s.geometry, s.box, config.margin_deg)
+                latest[s.camera_key] = (s.captured_at, cone)
+        return loaded
+
+    def choose(self, cone: BearingCone | None, captured_at: datetime) -> int | None:
+        """The incident a new event seen in ``cone`` joins (``clustering.choose_incident``)."""
+        views = [c.view(incident_id) for incident_id, c in self._candidates.items()]
+        return choose_incident(cone, captured_at, views, self._config)
+
+    def add(self, incident_id: int, seen_at: datetime) -> None:
+        """A new incident of this batch."""
+        self._candidates[incident_id] = _Candidate(seen_at, None)
+
+    def note(
+        self,
+        incident_id: int,
+        camera_key: str,
+        alert: contracts.AlertMessage,
+        cone: BearingCone | None,
+    ) -> None:
+        """An alert of the batch joined ``incident_id``: as the database will read it back."""
+        candidate = self._candidates.get(incident_id)
+        if candidate is None:  # not open: no new event may join it
+            return
+        candidate.last_seen_at = max(candidate.last_seen_at, alert.captured_at)
+        if alert.state is contracts.EventState.END:
+            return
+        known = candidate.latest.get(camera_key)
+        if known is None or known[0] <= alert.captured_at:
+            candidate.latest[camera_key] = (alert.captured_at, cone)
