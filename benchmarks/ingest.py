@@ -3,18 +3,21 @@
 Workload: simulated fires in the hills between Grasse and Menton, each seen by two of the three
 real lookout sites of the 06 (cabanelle, courmettes, valbonne; six fixed 87 deg cameras per site,
 60 deg apart) with a line of sight on the committed DEM; the box of each sighting stands on the
-fire's true direction (azimuth and apparent elevation), a new fire every 5 min. Each camera's event is a start, ``--updates`` updates 60 s apart (the edge's
-minimum update interval) with a box that drifts, and an end. Start and update alerts carry a full
+fire's true direction (azimuth and apparent elevation), a new fire every 5 min. Each camera's
+event is a start, ``--updates`` updates 60 s apart (the edge's minimum update interval) with a
+box that drifts, and an end. Start and update alerts carry a full
 frame and a crop snapshot of the sizes the edge measured (45 kB and 15 kB), as real alerts do.
 
 Measured, in this order on one broker:
 
 1. raw: ``mosquitto_sub -C N`` receives what one ``mosquitto_pub -l`` per camera publishes
-   (QoS 1 both ways): Mosquitto's own C clients, the ceiling of the broker on this machine;
+   (QoS 1 both ways): Mosquitto's own C clients, the ceiling of the broker on this machine.
+   Raw runs use topics outside central's subscription, so central never takes a share;
 2. central: a real ``vigifeu central`` process (storage, clustering and geolocation on) consumes
-   the same publishers' messages; done when its counters have received all N;
-3. raw again; the ratio uses the mean of both raw runs (the machine is shared);
-4. latency: single alerts published one at a time into an idle central, until stored (p50/p95).
+   the same publishers' messages, from the first publish until it has committed (and so may
+   acknowledge) all N; the CPU time it used is reported too, since the machine is shared;
+3. latency: single alerts published one at a time into an idle central, until stored (p50/p95);
+4. raw again; the ratio uses the mean of both raw runs (the machine is shared).
 
 Also reported: how fast contract validation alone runs in one Python process on the same
 messages, the ceiling of one instance; ``--instances`` runs several central processes in the
@@ -69,10 +72,13 @@ FIRE_SPACING_S = 300.0  # a new fire every 5 min of capture time: two burning at
 TILT_DEG = -2.0
 SMOKE_BASE_ABOVE_GROUND_M = 0.0
 STEP_TIMEOUT_S = 600.0
-# Asking central for its counters costs it CPU (same process as ingest); 10 Hz adds at most
-# 0.1 s to a run of several seconds.
-POLL_S = 0.1
+# Asking central for its counters costs it ~10 ms of CPU (same process as ingest; a 10 Hz
+# poll took ~10 % of it), so the wait halves the estimated remaining time between polls: about
+# ten polls per run, and the end is seen within MIN_POLL_S.
+MIN_POLL_S, MAX_POLL_S = 0.02, 1.0
 LATENCY_POLL_S = 0.005  # central is idle then; the poll sets the resolution
+CLOCK_TICKS_PER_S = os.sysconf("SC_CLK_TCK")
+RAW_TOPIC_ROOT = "bench-raw/"
 # Issue 6 target: central ingest sustains at least half the raw broker rate.
 TARGET_RATIO = 0.5
 
@@ -263,7 +269,10 @@ def _start_broker(workdir: Path) -> tuple[subprocess.Popen[bytes], int]:
     return broker, port
 
 
-def _publishers(workload: Workload, port: int, workdir: Path) -> list[subprocess.Popen[bytes]]:
+def _publishers(
+    workload: Workload, port: int, workdir: Path, topic_root: str = ""
+) -> list[subprocess.Popen[bytes]]:
+    """One ``mosquitto_pub`` per camera topic (under ``topic_root``), all at once."""
     processes = []
     for index, (topic, lines) in enumerate(sorted(workload.lines.items())):
         source = workdir / f"topic-{index}.jsonl"
@@ -271,7 +280,7 @@ def _publishers(workload: Workload, port: int, workdir: Path) -> list[subprocess
         with source.open("rb") as stdin:
             processes.append(
                 subprocess.Popen(
-                    ["mosquitto_pub", "-p", str(port), "-q", "1", "-t", topic, "-l"],
+                    ["mosquitto_pub", "-p", str(port), "-q", "1", "-t", topic_root + topic, "-l"],
                     stdin=stdin,
                     stdout=subprocess.DEVNULL,
                 )
@@ -280,7 +289,10 @@ def _publishers(workload: Workload, port: int, workdir: Path) -> list[subprocess
 
 
 def raw_rate(workload: Workload, port: int, workdir: Path) -> float:
-    """Messages per second from Mosquitto's own publisher to its own subscriber."""
+    """Messages per second from Mosquitto's own publisher to its own subscriber.
+
+    Under ``RAW_TOPIC_ROOT``, outside central's subscription: a running central must not take
+    a share of the CPU, nor its stopped session make the broker queue a copy."""
     receiver = subprocess.Popen(
         [
             "mosquitto_sub",
@@ -289,7 +301,7 @@ def raw_rate(workload: Workload, port: int, workdir: Path) -> float:
             "-q",
             "1",
             "-t",
-            contracts.subscription_filter(),
+            f"{RAW_TOPIC_ROOT}#",
             "-C",
             str(workload.count),
         ],
@@ -297,7 +309,7 @@ def raw_rate(workload: Workload, port: int, workdir: Path) -> float:
     )
     time.sleep(0.5)  # subscribed
     started = time.perf_counter()
-    publishers = _publishers(workload, port, workdir)
+    publishers = _publishers(workload, port, workdir, RAW_TOPIC_ROOT)
     receiver.wait(timeout=STEP_TIMEOUT_S)
     elapsed_s = time.perf_counter() - started
     for publisher in publishers:
@@ -325,22 +337,58 @@ def _received(ports: Sequence[int]) -> int:
     return sum(int(_get(port, "/api/v1/metrics")["counters"].get("received", 0)) for port in ports)
 
 
-def _wait_received(ports: Sequence[int], count: int, poll_s: float = POLL_S) -> float:
+def _wait_received(
+    ports: Sequence[int], count: int, poll_s: float | None = None, started: float | None = None
+) -> float:
+    """When the central instances have committed ``count`` messages (perf_counter seconds).
+
+    ``poll_s`` None: adaptive, half the remaining time estimated from the rate since
+    ``started``."""
+    start = time.perf_counter() if started is None else started
     deadline = time.monotonic() + STEP_TIMEOUT_S
-    while _received(ports) < count:
+    while (received := _received(ports)) < count:
         if time.monotonic() > deadline:
-            raise TimeoutError(f"central received {_received(ports)} of {count} messages")
-        time.sleep(poll_s)
+            raise TimeoutError(f"central received {received} of {count} messages")
+        wait_s = poll_s
+        if wait_s is None:
+            elapsed_s = time.perf_counter() - start
+            remaining_s = (count - received) * elapsed_s / received if received else MAX_POLL_S
+            wait_s = min(max(remaining_s / 2, MIN_POLL_S), MAX_POLL_S)
+        time.sleep(wait_s)
     return time.perf_counter()
 
 
-def central_rate(workload: Workload, port: int, http_ports: Sequence[int], workdir: Path) -> float:
+def _cpu_s(processes: Sequence[subprocess.Popen[bytes]]) -> float:
+    """User + system CPU seconds the processes have used so far (Linux /proc)."""
+    total_ticks = 0
+    for process in processes:
+        fields = Path(f"/proc/{process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total_ticks += int(fields[11]) + int(fields[12])  # utime, stime (fields 14, 15)
+    return total_ticks / CLOCK_TICKS_PER_S
+
+
+@dataclass(frozen=True, slots=True)
+class CentralRun:
+    msgs_per_s: float
+    cpu_s: float  # used by the central processes during the run
+
+
+def central_rate(
+    workload: Workload,
+    port: int,
+    centrals: Sequence[subprocess.Popen[bytes]],
+    http_ports: Sequence[int],
+    workdir: Path,
+) -> CentralRun:
+    """From the first publish to the commit of the last message."""
+    cpu_before = _cpu_s(centrals)
     started = time.perf_counter()
     publishers = _publishers(workload, port, workdir)
-    finished = _wait_received(http_ports, workload.count)
+    finished = _wait_received(http_ports, workload.count, started=started)
+    cpu_s = _cpu_s(centrals) - cpu_before
     for publisher in publishers:
         publisher.wait(timeout=STEP_TIMEOUT_S)
-    return workload.count / (finished - started)
+    return CentralRun(workload.count / (finished - started), cpu_s)
 
 
 def latency_ms(port: int, http_ports: Sequence[int], count: int, seed: int) -> list[float]:
@@ -425,7 +473,7 @@ def run(args: argparse.Namespace) -> int:
                 process, http_port = _start_central(database_url, port, workdir, instance)
                 centrals.append(process)
                 http_ports.append(http_port)
-            central_per_s = central_rate(workload, port, http_ports, workdir)
+            central = central_rate(workload, port, centrals, http_ports, workdir)
             counters = [_get(p, "/api/v1/metrics")["counters"] for p in http_ports]
             incidents = _get(http_ports[0], "/api/v1/incidents?limit=500")
             latencies = latency_ms(port, http_ports, args.latency_alerts, args.seed)
@@ -446,9 +494,11 @@ def run(args: argparse.Namespace) -> int:
         "mean_payload_bytes": round(workload.mean_payload_bytes),
         "database": (args.db or "sqlite").split(":", 1)[0],
         "raw_broker_msgs_per_s": [round(raw_before, 1), round(raw_after, 1)],
-        "central_msgs_per_s": round(central_per_s, 1),
+        "central_msgs_per_s": round(central.msgs_per_s, 1),
+        # Contention-free view: the rate one core would give central (the machine is shared).
+        "central_cpu_ms_per_msg": round(1000 * central.cpu_s / workload.count, 2),
         "decode_only_msgs_per_s": round(decode_per_s, 1),
-        "ratio": round(central_per_s / raw_per_s, 3),
+        "ratio": round(central.msgs_per_s / raw_per_s, 3),
         "target_ratio": TARGET_RATIO,
         "instances": args.instances,
         "central_counters": counters,
