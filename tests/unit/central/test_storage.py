@@ -312,3 +312,51 @@ def test_a_batch_locates_each_incident_once_after_all_its_alerts(
     assert len(locator.calls) == 1
     [latest] = locator.calls[0]
     assert latest.captured_at == later(240)  # from the last update
+
+
+def test_a_batch_clusters_as_alerts_one_at_a_time_would(
+    sessions: sessionmaker[Session], locator: FakeLocator
+) -> None:
+    """The candidates are read once per batch: what the batch added must count."""
+    cabanelle_event = uuid.uuid4()
+    batch = [
+        alert_towards(CABANELLE, T2_LATITUDE_DEG, T2_LONGITUDE_DEG, event_id=cabanelle_event),
+        # a second camera joins the incident the first alert of this batch created
+        alert_towards(COURMETTES, T2_LATITUDE_DEG, T2_LONGITUDE_DEG, captured_at=later(40)),
+        # looking away from that smoke: a second incident
+        alert(COURMETTES, camera_id="cam-2", azimuth_deg=200.0, captured_at=later(50)),
+        # the cabanelle event goes on: same incident, whatever its bearing
+        alert(
+            CABANELLE,
+            azimuth_deg=10.0,
+            event_id=cabanelle_event,
+            sequence=1,
+            captured_at=later(60),
+        ),
+    ]
+    with sessions() as session:
+        results = ingest_alerts(session, [*batch, batch[1]], locator)
+        session.commit()
+    first, joined, apart, update, copy = results
+    assert [r.incident_created for r in results] == [True, False, True, False, False]
+    assert first.incident_id == joined.incident_id == update.incident_id != apart.incident_id
+    assert (copy.outcome, copy.incident_id) == (IngestOutcome.DUPLICATE, joined.incident_id)
+    assert len(locator.calls) == 2  # once per incident, after all its alerts
+    with sessions() as session:
+        assert count(session, Alert) == 4
+        assert session.get_one(Incident, first.incident_id).last_seen_at == later(60)
+
+
+def test_a_picture_stored_by_another_session_is_linked_not_stored_again(
+    sessions: sessionmaker[Session], locator: FakeLocator
+) -> None:
+    for step in range(2):
+        with sessions() as session:
+            ingest_alert(
+                session,
+                alert(CABANELLE, azimuth_deg=240.0, snapshot_seed=7, captured_at=later(step)),
+                locator,
+            )
+            session.commit()
+    with sessions() as session:
+        assert (count(session, Snapshot), count(session, AlertSnapshot)) == (1, 2)
