@@ -16,6 +16,11 @@ if TYPE_CHECKING:
     from vigifeu.training.export import ExportOutcome
     from vigifeu.training.publish import Provenance
 
+FLOAT_SCOPE_TEXT = {
+    "decode": "the Detect-head decode (DFL, grid, sigmoid, concat)",
+    "classes": "the Detect-head decode and its class-score branch (cv3)",
+    "head": "the whole Detect head",
+}
 LIMITATIONS = (
     "Val sets are small (126 lookout frames from 3 unseen camera views; 63 fire images; 122 "
     "sky photos): one AP50 point is about one plume. Differences under ~3 points are noise.",
@@ -111,7 +116,7 @@ def render_card(
         "| | |",
         "|---|---|",
         f"| file | `{entry.file}` (sha256 `{entry.sha256}`) |",
-        f"| format | {'ONNX INT8: static QDQ, per-channel QInt8 weights, QUInt8 activations, Detect-head decode in float' if is_int8 else 'ONNX FP32, static shapes, opset from ultralytics, onnxslim'} |",
+        f"| format | {'ONNX INT8: static QDQ, per-channel QInt8 weights, QUInt8 activations, part of the Detect head in float (below)' if is_int8 else 'ONNX FP32, static shapes, opset from ultralytics, onnxslim'} |",
         f"| input / output | `images` 1x3x{plan.image_size}x{plan.image_size} RGB 0..1, letterboxed (grey 114); `output0` (1, 6, N): cx, cy, w, h (input px), smoke, fire |",
         f"| parent | `{entry.parent}` |",
         "| classes | 0 smoke, 1 fire |",
@@ -163,15 +168,19 @@ def render_card(
         f"{gate['int8_ap50']:.4f} (refused if more than {gate['max_drop']:.3f} lower): "
         f"{'passed' if gate['passed'] else 'REFUSED'}. Calibration: "
         f"{gate.get('calibration_frames')} letterboxed training frames (1/3 smoke, 1/6 fire, "
-        f"rest empty views), {gate.get('calibration')} calibration"
+        f"rest empty views), {gate.get('calibration')} calibration, kept in float: "
+        f"{FLOAT_SCOPE_TEXT.get(str(gate.get('float_scope')), 'nothing')} "
+        f"({outcome.excluded_nodes} nodes)."
         + (
-            " (tried before it, refused: "
-            + ", ".join(f"{t['calibration']} {t['int8_ap50']:.4f}" for t in outcome.tries[:-1])
-            + ")"
+            " Refused before it: "
+            + ", ".join(
+                f"{t['calibration']}/{t['float_scope']} INT8 {t['int8_ap50']:.4f}"
+                for t in outcome.tries[:-1]
+            )
+            + "."
             if len(outcome.tries) > 1
             else ""
-        )
-        + f"; {outcome.excluded_nodes} head nodes kept in float.",
+        ),
         "",
         "| model | inference ms (median) | frame total ms | threads |",
         "|---|---|---|---|",

@@ -28,7 +28,9 @@ DEFAULT_VAL = (
     f"wildfire_extra={SHARED}/wildfire_extra/data.yaml",
 )
 DEFAULT_CALIBRATION = (SHARED / "wildfire_smoke_hpwren", SHARED / "wildfire_extra")
-DEFAULT_CALIBRATIONS = ("percentile", "minmax-ema", "minmax")  # see quantize.CALIBRATIONS
+# INT8 variants tried in order until one passes the gate, CALIBRATION:FLOAT_SCOPE (see
+# quantize.CALIBRATIONS and FLOAT_SCOPES): the fastest first, more in float after each refusal.
+DEFAULT_TRIES = ("minmax-ema:decode", "minmax-ema:classes", "minmax-ema:head")
 # Operating threshold until the best-F1 choice replaces it (ultralytics' predict() default).
 DEFAULT_SCORE_THRESHOLD = 0.25
 
@@ -59,12 +61,12 @@ class ExportPlan:
     val_sets: tuple[ValSet, ...]  # the first one is the gate set
     calibration_datasets: tuple[Path, ...]
     calibration_frames: int = 200
-    calibrations: tuple[str, ...] = DEFAULT_CALIBRATIONS
+    tries: tuple[str, ...] = DEFAULT_TRIES
     seed: int = 6
     score_threshold: float | None = None  # None: smoke-F1 best of THRESHOLD_GRID on the gate set
     iou_threshold: float = 0.45
     max_ap50_drop: float = 0.01
-    keep_head_float: bool = True  # False only to prove that the gate refuses a broken model
+    whole_graph: bool = False  # True only to prove that the gate refuses a broken model
     val_limit: int | None = None
     run_dir: Path | None = None  # training run folder: run.json, results.csv (for the card)
 
@@ -130,8 +132,8 @@ def export_fp32(
 def export_model(plan: ExportPlan) -> ExportOutcome:
     """Export, quantize, evaluate and gate, all inside ``plan.work_dir``; check ``.passed``.
 
-    Calibrations are tried in ``plan.calibrations`` order until an INT8 model passes the gate;
-    every try is recorded in ``outcome.tries``.
+    INT8 variants are tried in ``plan.tries`` order until one passes the gate; every try is
+    recorded in ``outcome.tries``.
     """
     from vigifeu.training.quantize import pick_calibration_frames, quantize_int8
 
@@ -150,20 +152,25 @@ def export_model(plan: ExportPlan) -> ExportOutcome:
         0,
     )
     evaluate_fp32(outcome)
-    for method in plan.calibrations:
+    for spec in plan.tries:
+        method, _, scope = spec.partition(":")
         quantized = quantize_int8(
-            fp32, int8, frames, method=method, keep_head_float=plan.keep_head_float
+            fp32, int8, frames, method=method, float_scope=None if plan.whole_graph else scope
         )
         outcome.excluded_nodes = len(quantized.excluded_nodes)
         passed = evaluate_int8(outcome)
-        outcome.gate.update(calibration=method, calibration_frames=quantized.calibration_frames)
+        outcome.gate.update(
+            calibration=method,
+            float_scope=quantized.float_scope,
+            calibration_frames=quantized.calibration_frames,
+        )
         outcome.tries.append(dict(outcome.gate))
         logger.log(
             logging.INFO if passed else logging.WARNING,
-            "gate on %s %s AP50 with %s calibration: FP32 %.4f, INT8 %.4f (max drop %.3f) -> %s",
+            "gate on %s %s AP50 with %s: FP32 %.4f, INT8 %.4f (max drop %.3f) -> %s",
             outcome.gate["set"],
             GATE_CLASS,
-            method,
+            spec,
             outcome.gate["fp32_ap50"],
             outcome.gate["int8_ap50"],
             plan.max_ap50_drop,
@@ -172,7 +179,7 @@ def export_model(plan: ExportPlan) -> ExportOutcome:
         if passed:
             break
     if not outcome.passed:
-        logger.error("no INT8 calibration passed the gate: nothing published")
+        logger.error("no INT8 variant passed the gate: nothing published")
     return outcome
 
 
@@ -196,10 +203,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--calibration-frames", type=int, default=200)
     parser.add_argument(
-        "--calibrations",
-        default=",".join(DEFAULT_CALIBRATIONS),
-        help="calibrations to try in order until one passes the gate "
-        "(percentile, minmax-ema, minmax, entropy)",
+        "--tries",
+        default=",".join(DEFAULT_TRIES),
+        help="INT8 variants CALIBRATION:FLOAT_SCOPE tried in order until one passes the gate; "
+        "calibrations percentile, minmax-ema, minmax, entropy; scopes decode, classes, head",
     )
     parser.add_argument("--score-threshold", type=float, help="default: best smoke F1 on val")
     parser.add_argument("--iou-threshold", type=float, default=0.45, help="NMS IoU")
@@ -233,7 +240,7 @@ def run(args: argparse.Namespace) -> int:
         val_sets=tuple(ValSet.parse(spec) for spec in (args.val or DEFAULT_VAL)),
         calibration_datasets=tuple(args.calibration or DEFAULT_CALIBRATION),
         calibration_frames=args.calibration_frames,
-        calibrations=tuple(filter(None, args.calibrations.split(","))),
+        tries=tuple(filter(None, args.tries.split(","))),
         seed=recipe.seed,
         score_threshold=args.score_threshold,
         iou_threshold=args.iou_threshold,

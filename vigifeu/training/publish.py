@@ -234,7 +234,7 @@ def write_outcome(outcome: ExportOutcome, path: Path) -> None:
         "image_size": outcome.plan.image_size,
         "score_threshold": outcome.score_threshold,
         "iou_threshold": outcome.plan.iou_threshold,
-        "head_nodes_kept_float": outcome.excluded_nodes,
+        "nodes_kept_float": outcome.excluded_nodes,
         "gate": outcome.gate,
         "tries": outcome.tries,
         "metrics": outcome.metrics,

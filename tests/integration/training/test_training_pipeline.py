@@ -79,7 +79,7 @@ def test_train_export_quantize_publish_and_run_int8(
     ]
     outcome = json.loads((work / "export.json").read_text())
     assert outcome["gate"]["passed"] is True
-    assert outcome["head_nodes_kept_float"] > 0
+    assert outcome["nodes_kept_float"] > 0
 
     registry = load_registry(models / "registry.yaml")
     assert registry.default == "ci-tiny-int8"
@@ -137,12 +137,12 @@ def test_gate_refuses_a_whole_graph_int8(trained_tiny: TrainedTiny, tmp_path: Pa
         val_sets=(ValSet("synthetic", trained_tiny.dataset / "data.yaml"),),
         calibration_datasets=(trained_tiny.dataset,),
         calibration_frames=16,
-        keep_head_float=False,
+        whole_graph=True,
         run_dir=trained_tiny.run_dir,
     )
     outcome = export_model(plan)
     assert not outcome.passed
-    assert [t["calibration"] for t in outcome.tries] == ["percentile", "minmax-ema", "minmax"]
+    assert [t["float_scope"] for t in outcome.tries] == [None, None, None]
     assert all(t["int8_ap50"] == 0.0 and not t["passed"] for t in outcome.tries)
     assert outcome.gate["fp32_ap50"] > 0.3  # the parent does detect: the loss is the INT8's
     models = tmp_path / "models"

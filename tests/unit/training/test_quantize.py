@@ -14,6 +14,7 @@ from vigifeu.training.quantize import (
     LetterboxCalibration,
     QuantizationError,
     detect_head_prefix,
+    float_nodes,
     head_decode_nodes,
     pick_calibration_frames,
     quantize_int8,
@@ -61,6 +62,34 @@ def test_decode_nodes_are_the_head_minus_its_convolution_branches() -> None:
         "/model.24/Sigmoid",
         "/model.24/Concat_3",
     ]
+
+
+@pytest.mark.parametrize(
+    ("scope", "expected"),
+    [
+        (None, []),  # whole graph quantized
+        ("decode", head_decode_nodes(graph_with(YOLOV5NU_NAMES))),
+        (
+            "classes",
+            [
+                "/model.24/cv3.2/cv3.2.2/Conv",
+                "/model.24/Concat",
+                "/model.24/dfl/Softmax",
+                "/model.24/dfl/conv/Conv",
+                "/model.24/Sigmoid",
+                "/model.24/Concat_3",
+            ],
+        ),
+        ("head", [name for name in YOLOV5NU_NAMES if name.startswith("/model.24/")]),
+    ],
+)
+def test_float_scopes_grow_from_decode_to_head(scope: str | None, expected: list[str]) -> None:
+    assert float_nodes(graph_with(YOLOV5NU_NAMES), scope) == expected
+
+
+def test_unknown_float_scope_is_refused() -> None:
+    with pytest.raises(QuantizationError, match="unknown float scope"):
+        float_nodes(graph_with(YOLOV5NU_NAMES), "backbone")
 
 
 def test_end_to_end_head_branches_are_quantized_too() -> None:
