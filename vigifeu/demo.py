@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import logging
+import math
 import os
 import shutil
 import signal
@@ -20,6 +21,8 @@ import time
 from pathlib import Path
 
 import yaml
+
+from edge.detect.registry import DEFAULT_NAME, load_registry
 
 logger = logging.getLogger(__name__)
 
@@ -64,7 +67,14 @@ def demo_site_config(rtsp_url: str, workdir: Path) -> dict[str, object]:
 
     The clip comes from an HPWREN camera in California; the demo pretends it is cabanelle's
     west camera so that the chain (location, commune, DFCI square) has real 06 terrain to use.
+    Thresholds follow the default model's registered operating point, whatever model is current:
+    a box counts from that score, and an event needs about half of the window at it.
     """
+    registry = REPO_ROOT / "models" / "registry.yaml"
+    model = load_registry(registry).get(DEFAULT_NAME)
+    window_frames = 3
+    detection_score = model.thresholds.score
+    confirm_score = detection_score * math.ceil(window_frames / 2)
     return {
         "site": {
             "id": "demo-cabanelle",
@@ -76,7 +86,7 @@ def demo_site_config(rtsp_url: str, workdir: Path) -> dict[str, object]:
         },
         "detector": {
             "model": "default",
-            "registry": str(REPO_ROOT / "models" / "registry.yaml"),
+            "registry": str(registry),
             "threads": 1,
         },
         "outbox": {"path": str(workdir / "edge-outbox.sqlite3")},
@@ -93,8 +103,9 @@ def demo_site_config(rtsp_url: str, workdir: Path) -> dict[str, object]:
                 # The clip shows one minute of real time per second: analyse a frame every 2 s.
                 "cadence_s": 2.0,
                 "thresholds": {
-                    "window_frames": 3,
-                    "confirm_score": 0.45,
+                    "window_frames": window_frames,
+                    "detection_score": detection_score,
+                    "confirm_score": confirm_score,
                     "update_interval_s": 20,
                     "end_after_s": 60,
                 },
