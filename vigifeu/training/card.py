@@ -120,7 +120,7 @@ def render_card(
         f"| input / output | `images` 1x3x{plan.image_size}x{plan.image_size} RGB 0..1, letterboxed (grey 114); `output0` (1, 6, N): cx, cy, w, h (input px), smoke, fire |",
         f"| parent | `{entry.parent}` |",
         "| classes | 0 smoke, 1 fire |",
-        f"| operating thresholds | score {entry.thresholds.score:.2f} (best smoke F1 on the gate set unless given), NMS IoU {entry.thresholds.iou:.2f} |",
+        f"| operating thresholds | score {entry.thresholds.score:.2f} (this model's best smoke F1 on the gate set, 0.05 grid, unless given), NMS IoU {entry.thresholds.iou:.2f} |",
         f"| licence | {entry.licence} |",
         "",
         status_line(provenance, recipe),
@@ -159,7 +159,8 @@ def render_card(
         "## Validation through the edge inference path",
         "",
         "`benchmarks.accuracy` (the edge `OnnxDetector`: letterbox, ONNX Runtime, decode, NMS); "
-        "AP the COCO way; P/R/F1 at the operating threshold, IoU 0.5.",
+        "AP the COCO way; P/R/F1 at each model's operating threshold "
+        f"(FP32 {fp32.thresholds.score:.2f}, INT8 {int8.thresholds.score:.2f}), IoU 0.5.",
         *metrics_section(outcome),
         "",
         "## INT8 against FP32",

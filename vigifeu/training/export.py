@@ -63,7 +63,7 @@ class ExportPlan:
     calibration_frames: int = 200
     tries: tuple[str, ...] = DEFAULT_TRIES
     seed: int = 6
-    score_threshold: float | None = None  # None: smoke-F1 best of THRESHOLD_GRID on the gate set
+    score_threshold: float | None = None  # None: each model's best smoke F1 on the gate set
     iou_threshold: float = 0.45
     max_ap50_drop: float = 0.01
     whole_graph: bool = False  # True only to prove that the gate refuses a broken model
@@ -82,7 +82,7 @@ class ExportOutcome:
     fp32: Path
     int8: Path
     checkpoint_epoch: int | None
-    score_threshold: float
+    score_thresholds: dict[str, float]  # "fp32"/"int8" -> operating score threshold
     excluded_nodes: int
     metrics: dict[str, dict[str, Any]] = field(default_factory=dict)  # "fp32"/"int8" -> set -> doc
     latency: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -148,7 +148,7 @@ def export_model(plan: ExportPlan) -> ExportOutcome:
         fp32,
         int8,
         epoch,
-        plan.score_threshold if plan.score_threshold is not None else DEFAULT_SCORE_THRESHOLD,
+        dict.fromkeys(("fp32", "int8"), plan.score_threshold or DEFAULT_SCORE_THRESHOLD),
         0,
     )
     evaluate_fp32(outcome)
@@ -208,7 +208,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="INT8 variants CALIBRATION:FLOAT_SCOPE tried in order until one passes the gate; "
         "calibrations percentile, minmax-ema, minmax, entropy; scopes decode, classes, head",
     )
-    parser.add_argument("--score-threshold", type=float, help="default: best smoke F1 on val")
+    parser.add_argument(
+        "--score-threshold", type=float, help="default: each model's best smoke F1 on the gate set"
+    )
     parser.add_argument("--iou-threshold", type=float, default=0.45, help="NMS IoU")
     parser.add_argument("--max-ap50-drop", type=float, default=0.01)
     parser.add_argument("--work-dir", type=Path, help="default: runs/export/NAME-VERSION")

@@ -129,12 +129,14 @@ def build_entries(
             sha256=files[f"{kind}_sha256"],
             input_size=plan.image_size,
             classes=CLASSES,
-            thresholds=OperatingThresholds(score=outcome.score_threshold, iou=plan.iou_threshold),
+            thresholds=OperatingThresholds(
+                score=outcome.score_thresholds[kind], iou=plan.iou_threshold
+            ),
             parent=parent,
             format="onnx-fp32" if kind == "fp32" else "onnx-int8",
             training_data=training_data_text(provenance),
             licence=licence_text(provenance),
-            metrics={"threshold": outcome.score_threshold, **outcome.metrics.get(kind, {})},
+            metrics={"threshold": outcome.score_thresholds[kind], **outcome.metrics.get(kind, {})},
             latency=outcome.latency.get(kind, {}),
             card=f"cards/{name}.md",
         )
@@ -232,7 +234,7 @@ def write_outcome(outcome: ExportOutcome, path: Path) -> None:
         "checkpoint": str(outcome.plan.checkpoint),
         "checkpoint_epoch": outcome.checkpoint_epoch,
         "image_size": outcome.plan.image_size,
-        "score_threshold": outcome.score_threshold,
+        "score_thresholds": outcome.score_thresholds,
         "iou_threshold": outcome.plan.iou_threshold,
         "nodes_kept_float": outcome.excluded_nodes,
         "gate": outcome.gate,
