@@ -23,13 +23,22 @@ def insert_rows(session: Session, model: type[Base], rows: Sequence[dict[str, An
 
 
 def insert_returning_ids(
-    session: Session, model: type[Base], rows: Sequence[dict[str, Any]]
-) -> list[int]:
-    """Insert ``rows`` and return their generated ``id``s in the order of ``rows``."""
+    session: Session, model: type[Base], rows: Sequence[dict[str, Any]], key: str
+) -> dict[Any, int]:
+    """Insert ``rows`` and return their generated ``id`` by the value of the unique column
+    ``key``. Rows come back in any order: asking for the order of ``rows`` makes SQLite
+    insert them one statement each."""
     if not rows:
-        return []
-    statement = insert(model).returning(model.__table__.c.id, sort_by_parameter_order=True)
-    return list(session.connection().execute(statement, list(rows)).scalars())
+        return {}
+    columns = model.__table__.c
+    statement = insert(model).returning(columns[key], columns.id)
+    return dict(session.connection().execute(statement, list(rows)).all())
+
+
+def insert_one(session: Session, model: type[Base], row: dict[str, Any]) -> int:
+    """Insert one row and return its generated ``id``."""
+    statement = insert(model).returning(model.__table__.c.id)
+    return int(session.connection().execute(statement, row).scalar_one())
 
 
 def insert_missing(session: Session, model: type[Base], rows: Sequence[dict[str, Any]]) -> None:

@@ -86,13 +86,13 @@ class AlertRows:
     def write(self, session: Session) -> None:
         """Insert pictures, alerts and their links (events and cameras must be flushed)."""
         insert_missing(session, Snapshot, self.pictures)
-        alert_pks = insert_returning_ids(session, Alert, self.alerts)
+        alert_pks = insert_returning_ids(session, Alert, self.alerts, "alert_id")
         insert_rows(
             session,
             AlertSnapshot,
             [
-                {**link, "alert_pk": alert_pk}
-                for alert_pk, links in zip(alert_pks, self.links, strict=True)
+                {**link, "alert_pk": alert_pks[alert["alert_id"]]}
+                for alert, links in zip(self.alerts, self.links, strict=True)
                 for link in links
             ],
         )

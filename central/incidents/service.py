@@ -23,7 +23,7 @@ import contracts
 from central.audit import record_audit
 from central.db import Event, Incident, utc_now
 from central.db.registry import camera_for, pose_for
-from central.db.writes import insert_returning_ids
+from central.db.writes import insert_one
 from central.incidents.candidates import OpenIncidents
 from central.incidents.clustering import BearingCone, ClusterConfig, cone_from_box
 from central.incidents.lifecycle import IncidentStatus
@@ -189,20 +189,18 @@ class _Batch:
         if chosen is not None:
             return self._incident(chosen), False
         # Inserted alone rather than by a flush of the whole batch so far (~10 ms each).
-        incident_id = insert_returning_ids(
+        incident_id = insert_one(
             self._session,
             Incident,
-            [
-                {
-                    "status": IncidentStatus.NEW,
-                    "detection_class": alert.detection_class.value,
-                    "first_seen_at": alert.captured_at,
-                    "last_seen_at": alert.captured_at,
-                    "max_score": alert.score,
-                    "status_changed_at": utc_now(),
-                }
-            ],
-        )[0]
+            {
+                "status": IncidentStatus.NEW,
+                "detection_class": alert.detection_class.value,
+                "first_seen_at": alert.captured_at,
+                "last_seen_at": alert.captured_at,
+                "max_score": alert.score,
+                "status_changed_at": utc_now(),
+            },
+        )
         incident = self._session.get_one(Incident, incident_id)
         record_audit(
             self._session,
