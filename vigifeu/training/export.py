@@ -69,6 +69,7 @@ class ExportPlan:
     whole_graph: bool = False  # True only to prove that the gate refuses a broken model
     val_limit: int | None = None
     run_dir: Path | None = None  # training run folder: run.json, results.csv (for the card)
+    opset: int | None = None  # None: ultralytics' choice for the installed onnx (18 here)
 
     @property
     def stem(self) -> str:
@@ -95,7 +96,7 @@ class ExportOutcome:
 
 
 def export_fp32(
-    checkpoint: Path, image_size: int, work_dir: Path, stem: str
+    checkpoint: Path, image_size: int, work_dir: Path, stem: str, opset: int | None = None
 ) -> tuple[Path, Path, int | None]:
     """Copy the checkpoint (optimizer stripped) into ``work_dir`` and export it beside itself.
 
@@ -121,7 +122,13 @@ def export_fp32(
         warnings.simplefilter("ignore", DeprecationWarning)
         warnings.simplefilter("ignore", torch.jit.TracerWarning)
         exported = YOLO(str(parent)).export(
-            format="onnx", imgsz=image_size, simplify=True, dynamic=False, batch=1, device="cpu"
+            format="onnx",
+            imgsz=image_size,
+            opset=opset,
+            simplify=True,
+            dynamic=False,
+            batch=1,
+            device="cpu",
         )
     onnx_path = Path(exported)
     if onnx_path != parent.with_suffix(".onnx"):
@@ -138,7 +145,9 @@ def export_model(plan: ExportPlan) -> ExportOutcome:
     from vigifeu.training.quantize import pick_calibration_frames, quantize_int8
 
     plan.work_dir.mkdir(parents=True, exist_ok=True)
-    parent, fp32, epoch = export_fp32(plan.checkpoint, plan.image_size, plan.work_dir, plan.stem)
+    parent, fp32, epoch = export_fp32(
+        plan.checkpoint, plan.image_size, plan.work_dir, plan.stem, plan.opset
+    )
     frames = pick_calibration_frames(plan.calibration_datasets, plan.calibration_frames, plan.seed)
     int8 = plan.work_dir / f"{plan.stem}-int8.onnx"
     int8.unlink(missing_ok=True)
@@ -189,6 +198,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--version", required=True, help="e.g. 1.0-e12 (goes into file names)")
     parser.add_argument("--recipe", type=Path, default=Path("models/recipes/smoke-fire-v1.yaml"))
     parser.add_argument("--image-size", type=int, help="input size (default: the recipe's)")
+    parser.add_argument("--opset", type=int, help="ONNX opset (default: ultralytics' choice)")
     parser.add_argument(
         "--val",
         action="append",
@@ -249,6 +259,7 @@ def run(args: argparse.Namespace) -> int:
         max_ap50_drop=args.max_ap50_drop,
         val_limit=args.val_limit,
         run_dir=args.run_dir or guess_run_dir(args.checkpoint),
+        opset=args.opset,
     )
     outcome = export_model(plan)
     write_outcome(outcome, plan.work_dir / "export.json")
