@@ -120,6 +120,9 @@ def train(
             )
         )
         YOLO(str(init)).train(**_train_arguments(recipe, data_yaml, run_dir, device, workers))
+    from vigifeu.training.report import write_training_report
+
+    write_training_report(run_dir / "train" / "results.csv", run_dir / "training_report.png")
     best = run_dir / "train" / "weights" / "best.pt"
     return best if best.exists() else last
 
