@@ -98,9 +98,14 @@ def sequences(args: argparse.Namespace, command: str) -> int:
         if args.camera_config is not None:
             site_config = load_config(args.camera_config, PlaceholderEnvironment())
             configured = camera_of(site_config, args.camera)
-        thresholds = _thresholds(args, configured.thresholds if configured else Thresholds())
-        camera = bench_camera(thresholds, configured)
         model = load_model(args.model, args.registry)
+        base = (
+            configured.thresholds
+            if configured
+            else Thresholds.at_operating_point(model.score_threshold)
+        )
+        thresholds = _thresholds(args, base)
+        camera = bench_camera(thresholds, configured)
         floor = min(TIMELINE_SCORE_FLOOR, thresholds.detection_score)
         detector = _detector(model, args.threads, floor)
         timelines = read_timelines(args.sequences, args.frame_interval_s)

@@ -7,6 +7,7 @@ Every error names the file, the camera and the field.
 
 from __future__ import annotations
 
+import math
 import os
 import re
 from collections.abc import Mapping
@@ -121,6 +122,16 @@ class Thresholds(_Strict):
     )
     update_interval_s: float = Field(default=60.0, gt=0, description="Minimum time between updates")
     max_box_width_fraction: float = Field(default=0.4, gt=0, le=1)
+
+    @classmethod
+    def at_operating_point(cls, score: float, window_frames: int = 4) -> Thresholds:
+        """Thresholds that follow a model's registered operating score: a box counts from that
+        score, and an event needs about half of the window at it (Pyronear's ceil(N/2) rule)."""
+        return cls(
+            detection_score=score,
+            window_frames=window_frames,
+            confirm_score=score * math.ceil(window_frames / 2),
+        )
 
 
 class Camera(_Strict):

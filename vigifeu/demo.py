@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import logging
-import math
 import os
 import shutil
 import signal
@@ -22,6 +21,7 @@ from pathlib import Path
 
 import yaml
 
+from edge.config import Thresholds
 from edge.detect.registry import DEFAULT_NAME, load_registry
 
 logger = logging.getLogger(__name__)
@@ -72,9 +72,7 @@ def demo_site_config(rtsp_url: str, workdir: Path) -> dict[str, object]:
     """
     registry = REPO_ROOT / "models" / "registry.yaml"
     model = load_registry(registry).get(DEFAULT_NAME)
-    window_frames = 3
-    detection_score = model.thresholds.score
-    confirm_score = detection_score * math.ceil(window_frames / 2)
+    thresholds = Thresholds.at_operating_point(model.thresholds.score, window_frames=3)
     return {
         "site": {
             "id": "demo-cabanelle",
@@ -103,9 +101,9 @@ def demo_site_config(rtsp_url: str, workdir: Path) -> dict[str, object]:
                 # The clip shows one minute of real time per second: analyse a frame every 2 s.
                 "cadence_s": 2.0,
                 "thresholds": {
-                    "window_frames": window_frames,
-                    "detection_score": detection_score,
-                    "confirm_score": confirm_score,
+                    **thresholds.model_dump(
+                        include={"detection_score", "window_frames", "confirm_score"}
+                    ),
                     "update_interval_s": 20,
                     "end_after_s": 60,
                 },
