@@ -1,11 +1,11 @@
-"""``vigifeu bench ...``: accuracy, sequences, speed, video, all; geo, ingest and edge-footprint
-live in their modules.
+"""``vigifeu bench ...``: accuracy, sequences, speed, video, all; geo, ingest, input-size and
+edge-footprint live in their modules.
 
 Heavy imports (onnxruntime, matplotlib, ultralytics) happen inside the chosen command only.
-``geo``, ``ingest`` and ``edge-footprint`` are parsed by their own modules, imported when chosen:
-their sub-parser takes the rest of the command line verbatim (``prefix_chars`` that no option
-uses). ``geo`` and ``ingest`` expose ``add_arguments``/``run``; ``edge-footprint`` is a script
-with ``main(argv)``.
+``geo``, ``ingest``, ``input-size`` and ``edge-footprint`` are parsed by their own modules,
+imported when chosen: their sub-parser takes the rest of the command line verbatim
+(``prefix_chars`` that no option uses). The first three expose ``add_arguments``/``run``;
+``edge-footprint`` is a script with ``main(argv)``.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ logger = logging.getLogger(__name__)
 DELEGATED = {
     "geo": ("benchmarks.geo", "geolocation accuracy of the located alerts"),
     "ingest": ("benchmarks.ingest", "central ingest throughput and latency"),
+    "input-size": ("benchmarks.input_size", "accuracy per millisecond of a checkpoint per size"),
 }
 SCRIPTS = {
     "edge-footprint": ("benchmarks.edge_footprint", "memory and CPU of the edge per camera"),

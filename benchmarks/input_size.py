@@ -1,0 +1,357 @@
+"""``vigifeu bench input-size``: accuracy per millisecond of one checkpoint at several input sizes.
+
+The checkpoint is exported to a static FP32 ONNX file per size (the training export), and every
+setting runs through the edge's ``OnnxDetector`` exactly as ``bench accuracy`` does (score floor
+0.001, AP from ``benchmarks.metrics``). Settings are interleaved frame by frame, the starting one
+rotating, so a load spike on a shared machine lands on every setting alike; the milliseconds are
+only comparable within one run. The optional 2x2 tiling is the edge's own ``tiles=2`` mode at the
+smallest size: the full frame plus four overlapping tiles, merged by NMS.
+
+Choice rule: the best smoke AP50 wins, unless a cheaper setting is within ``tolerance`` of it;
+then the cheapest of those (p50 inference ms) wins. One AP50 point on ~100 boxes is about one
+plume, under the noise of the val set, while each size step costs 1.5x the milliseconds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from benchmarks.accuracy import AP_SCORE_FLOOR, DEFAULT_THREADS, measure, to_image_boxes
+from benchmarks.dataset import DatasetError, DatasetSplit, load_split
+from benchmarks.frames import ImageReadError, make_frame, read_image, with_progress
+from benchmarks.metrics import ClassMatches, ImageBoxes
+from benchmarks.model import (
+    DEFAULT_REGISTRY,
+    UNREGISTERED_IOU_THRESHOLD,
+    UNREGISTERED_SCORE_THRESHOLD,
+    BenchModel,
+    load_model,
+)
+from edge.detect import Detector
+from edge.detect.registry import RegistryError, file_sha256, load_registry
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_SIZES_PX = (640, 800, 960)
+TOLERANCE_AP50 = 0.01  # one AP50 point
+# Research notes (smoke-detection-methods.md §2.4): judge the resolution on small plumes apart.
+SMALL_BOX_MAX_AREA = 0.01  # fraction of the frame
+
+
+class InputSizeError(ValueError):
+    """Options that cannot make a study (sizes that the model stride does not divide)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Setting:
+    """One way to run the checkpoint: square input side, and 1 (whole frame) or 2 (2x2 tiles)."""
+
+    size_px: int
+    tiles: int = 1
+
+    @property
+    def label(self) -> str:
+        return f"{self.size_px}" if self.tiles == 1 else f"{self.size_px} 2x2 tiles"
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    label: str
+    ap50: float | None
+    cost_ms: float
+
+
+@dataclass(frozen=True, slots=True)
+class Measured:
+    """Predictions and per-frame milliseconds of one setting over the split."""
+
+    predictions: tuple[ImageBoxes, ...]
+    inference_ms: tuple[float, ...]
+    total_ms: tuple[float, ...]
+
+
+def settings_of(sizes_px: Sequence[int], tiles: bool) -> tuple[Setting, ...]:
+    """One setting per distinct size, smallest first, plus 2x2 tiles at the smallest size."""
+    if not sizes_px or min(sizes_px) < 32 or any(size % 32 for size in sizes_px):
+        raise InputSizeError(f"sizes must be multiples of 32 (the model stride), got {sizes_px}")
+    ordered = sorted(set(sizes_px))
+    tiled = (Setting(ordered[0], 2),) if tiles else ()
+    return tuple(Setting(size) for size in ordered) + tiled
+
+
+def choose(candidates: Sequence[Candidate], tolerance: float = TOLERANCE_AP50) -> str | None:
+    """The cheapest setting whose AP50 is within ``tolerance`` of the best (None: no AP at all).
+
+    Ties on cost go to the higher AP50. The 1e-9 slack keeps a setting exactly ``tolerance``
+    below the best in, whatever the float rounding of the two means."""
+    scored = [(c.ap50, c) for c in candidates if c.ap50 is not None]
+    if not scored:
+        return None
+    best = max(ap50 for ap50, _ in scored)
+    close = [(c.cost_ms, -ap50, c.label) for ap50, c in scored if ap50 >= best - tolerance - 1e-9]
+    return min(close)[2]
+
+
+def operating_point(checkpoint: Path, registry: Path | None) -> tuple[float, float, str | None]:
+    """(score, NMS IoU, entry name) of the registered model exported from ``checkpoint``.
+
+    The entry is the one whose ``parent`` is the checkpoint's file name (the shipped FP32 model);
+    without one, a bare ONNX file's defaults."""
+    if registry is not None and registry.is_file():
+        for entry in load_registry(registry).models:
+            if entry.parent == checkpoint.name:
+                return entry.thresholds.score, entry.thresholds.iou, entry.name
+    return UNREGISTERED_SCORE_THRESHOLD, UNREGISTERED_IOU_THRESHOLD, None
+
+
+def export_sizes(checkpoint: Path, sizes_px: Sequence[int], work_dir: Path) -> dict[int, Path]:
+    """A static batch-1 FP32 ONNX file per size, exported by the training export."""
+    from vigifeu.training.export import export_fp32
+
+    exported = {}
+    for size in sizes_px:
+        logger.info("exporting %s at %d px", checkpoint, size)
+        _, onnx_path, _ = export_fp32(checkpoint, size, work_dir, f"input-{size}")
+        exported[size] = onnx_path
+    return exported
+
+
+def open_detectors(
+    settings: Sequence[Setting],
+    models: Mapping[int, BenchModel],
+    threads: int,
+) -> dict[Setting, Detector]:
+    from edge.detect.onnx_detector import OnnxDetector
+
+    return {
+        setting: OnnxDetector(
+            models[setting.size_px].path,
+            model_info=models[setting.size_px].info,
+            threads=threads,
+            score_floor=AP_SCORE_FLOOR,
+            iou_threshold=models[setting.size_px].iou_threshold,
+            tiles=setting.tiles,
+        )
+        for setting in settings
+    }
+
+
+def run_interleaved(
+    split: DatasetSplit, detectors: Mapping[Setting, Detector]
+) -> tuple[dict[Setting, Measured], dict[str, int]]:
+    """Each frame through every detector, the first one rotating from frame to frame; also
+    how many frames of each width x height the split holds."""
+    order = list(detectors)
+    frame_sizes: Counter[str] = Counter()
+    boxes: dict[Setting, list[ImageBoxes]] = {s: [] for s in order}
+    inference: dict[Setting, list[float]] = {s: [] for s in order}
+    total: dict[Setting, list[float]] = {s: [] for s in order}
+    label = f"input-size {split.data_yaml.parent.name}/{split.split}"
+    for sequence, image in with_progress(enumerate(split.images), len(split.images), label):
+        frame = make_frame(read_image(image.path), sequence)
+        frame_sizes[f"{frame.width_px}x{frame.height_px}"] += 1
+        shift = sequence % len(order)
+        for setting in order[shift:] + order[:shift]:
+            found = detectors[setting].detect([frame])[0]
+            boxes[setting].append(to_image_boxes(found, split.class_names))
+            if found.timings is not None:
+                timings = found.timings
+                inference[setting].append(timings.inference_ms)
+                total[setting].append(
+                    timings.preprocess_ms + timings.inference_ms + timings.postprocess_ms
+                )
+    measured = {s: Measured(tuple(boxes[s]), tuple(inference[s]), tuple(total[s])) for s in order}
+    return measured, dict(sorted(frame_sizes.items()))
+
+
+def small_box_recall(
+    split: DatasetSplit, matches: ClassMatches, threshold: float
+) -> tuple[int, float | None]:
+    """(boxes, recall at IoU 0.5 and ``threshold``) of the class's boxes under 1% of the frame.
+
+    Matching is greedy by score, so the boxes matched by detections at or above the threshold
+    are those a run floored at the threshold would match."""
+    small = [
+        (i, int(g))
+        for i, image in enumerate(split.images)
+        for g in np.flatnonzero(image.truth.class_ids == matches.class_id)
+        if np.prod(image.truth.boxes[g, 2:] - image.truth.boxes[g, :2]) < SMALL_BOX_MAX_AREA
+    ]
+    if not small:
+        return 0, None
+    found = [matches.gt_match_score.get(key) for key in small]
+    return len(small), sum(1 for s in found if s is not None and s >= threshold) / len(small)
+
+
+def _median(values: Sequence[float]) -> float | None:
+    return float(np.median(values)) if values else None
+
+
+def setting_metrics(
+    setting: Setting,
+    model: BenchModel,
+    split: DatasetSplit,
+    measured: Measured,
+    threshold: float,
+) -> dict[str, Any]:
+    """The ``metrics.json`` entry of one setting."""
+    matches, accuracy = measure(split, measured.predictions, model, threshold)
+    classes = accuracy["classes"]
+    inference_ms = _median(measured.inference_ms)
+    smoke = dict(classes["smoke"]) if "smoke" in classes else {"ap50": None}
+    if "smoke" in split.class_names:
+        small_boxes, small_recall = small_box_recall(
+            split, matches[split.class_names.index("smoke")], threshold
+        )
+        smoke |= {"small_boxes": small_boxes, "small_recall": small_recall}
+    ap50 = smoke["ap50"]
+    return {
+        "label": setting.label,
+        "size_px": setting.size_px,
+        "tiles": setting.tiles,
+        "onnx": str(model.path),
+        "onnx_sha256": model.info.sha256,
+        "classes": {name: values for name, values in classes.items() if name != "smoke"}
+        | {"smoke": smoke},
+        "negatives": accuracy["negatives"],
+        "inference_ms_p50": inference_ms,
+        "total_ms_p50": _median(measured.total_ms),
+        "smoke_ap50_per_100ms": (
+            100.0 * ap50 / inference_ms if ap50 is not None and inference_ms else None
+        ),
+    }
+
+
+def run_input_size(
+    checkpoint: Path,
+    data_yaml: Path,
+    split_name: str,
+    *,
+    sizes_px: Sequence[int] = DEFAULT_SIZES_PX,
+    tiles: bool = False,
+    threads: int = DEFAULT_THREADS,
+    out: Path,
+    registry: Path | None = DEFAULT_REGISTRY,
+    threshold: float | None = None,
+    limit: int | None = None,
+) -> dict[str, Any]:
+    """Export, run every setting interleaved, and return the ``metrics.json`` document."""
+    if not checkpoint.is_file():
+        raise FileNotFoundError(f"{checkpoint}: no such checkpoint")
+    settings = settings_of(sizes_px, tiles)
+    split = load_split(data_yaml, split_name, limit)
+    score, iou, entry = operating_point(checkpoint, registry)
+    operating = score if threshold is None else threshold
+    sizes = sorted({s.size_px for s in settings})
+    exported = export_sizes(checkpoint, sizes, out / "onnx")
+    models = {
+        size: replace(load_model(path), score_threshold=operating, iou_threshold=iou)
+        for size, path in exported.items()
+    }
+    measured, frame_sizes = run_interleaved(split, open_detectors(settings, models, threads))
+    rows = [setting_metrics(s, models[s.size_px], split, measured[s], operating) for s in settings]
+    candidates = [
+        Candidate(row["label"], row["classes"]["smoke"]["ap50"], row["inference_ms_p50"] or 0.0)
+        for row in rows
+    ]
+    return {
+        "checkpoint": str(checkpoint),
+        "checkpoint_sha256": file_sha256(checkpoint),
+        "data": str(data_yaml),
+        "split": split_name,
+        "images": len(split.images),
+        "frame_sizes": frame_sizes,
+        "threads": threads,
+        "threshold": operating,
+        "iou": iou,
+        "operating_point_from": entry,
+        "small_box_max_area": SMALL_BOX_MAX_AREA,
+        "rule": {
+            "metric": "smoke ap50",
+            "cost": "inference_ms_p50",
+            "tolerance": TOLERANCE_AP50,
+            "text": "the cheapest setting whose smoke AP50 is within the tolerance of the best",
+        },
+        "settings": rows,
+        "choice": choose(candidates),
+    }
+
+
+INPUT_ERRORS = (
+    DatasetError,
+    ImageReadError,
+    RegistryError,
+    InputSizeError,
+    FileNotFoundError,
+)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--checkpoint", type=Path, required=True, help="ultralytics .pt")
+    parser.add_argument("--data", type=Path, required=True, help="YOLO data.yaml")
+    parser.add_argument("--split", choices=["train", "val", "test"], default="val")
+    parser.add_argument(
+        "--sizes",
+        type=int,
+        nargs="+",
+        default=list(DEFAULT_SIZES_PX),
+        help="square input sides in px, multiples of 32",
+    )
+    parser.add_argument(
+        "--tiles",
+        choices=["2x2"],
+        help="also run 2x2 overlapping tiles + the whole frame at the smallest size",
+    )
+    parser.add_argument("--threads", type=int, default=DEFAULT_THREADS)
+    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument(
+        "--registry",
+        type=Path,
+        default=DEFAULT_REGISTRY,
+        help="takes the operating score and NMS IoU of the entry whose parent is the checkpoint",
+    )
+    parser.add_argument("--threshold", type=float, help="operating score (default: registry's)")
+    parser.add_argument("--limit", type=int, help="first N images only")
+
+
+def command_line(args: argparse.Namespace) -> str:
+    """The command as it could be typed again."""
+    parts = ["vigifeu bench input-size"]
+    for dest, value in vars(args).items():
+        if value is None:
+            continue
+        shown = " ".join(str(v) for v in value) if isinstance(value, list) else str(value)
+        parts.append(f"--{dest.replace('_', '-')} {shown}")
+    return " ".join(parts)
+
+
+def run(args: argparse.Namespace) -> int:
+    """0 when the study ran, 2 when an input cannot be used (the message says which)."""
+    from benchmarks.input_size_report import write_outputs
+
+    try:
+        metrics = run_input_size(
+            args.checkpoint,
+            args.data,
+            args.split,
+            sizes_px=args.sizes,
+            tiles=args.tiles == "2x2",
+            threads=args.threads,
+            out=args.out,
+            registry=args.registry,
+            threshold=args.threshold,
+            limit=args.limit,
+        )
+    except INPUT_ERRORS as error:
+        logger.error("bench input-size: %s", error)
+        return 2
+    write_outputs(metrics, args.out, command_line(args))
+    return 0
