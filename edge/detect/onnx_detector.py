@@ -27,7 +27,7 @@ from edge.detect.postprocess import (
     nms,
     to_detections,
 )
-from edge.detect.preprocess import Image, letterbox_batch
+from edge.detect.preprocess import Image, InputSize, letterbox_batch
 from edge.detect.registry import RegistryError, resolve_model
 from edge.messages import CLASS_BY_INDEX, Frame, FrameDetections, StageTimings
 
@@ -77,7 +77,7 @@ def _tiles(frame_index: int, image: Image) -> list[_Job]:
 
 
 class OnnxDetector:
-    """Smoke/fire detector on an ultralytics-style ONNX export (input (B, 3, S, S) RGB 0..1)."""
+    """Smoke/fire detector on an ultralytics-style ONNX export (input (B, 3, H, W) RGB 0..1)."""
 
     def __init__(
         self,
@@ -106,11 +106,11 @@ class OnnxDetector:
         if (
             len(shape) != 4
             or shape[1] != 3
-            or not isinstance(shape[2], int)
-            or shape[2] != shape[3]
+            or not all(isinstance(side, int) and side > 0 for side in shape[2:])
         ):
             raise DetectorLoadError(
-                f"{model_path}: input {model_input.name!r} must be (B, 3, S, S), got {shape}"
+                f"{model_path}: input {model_input.name!r} must be (B, 3, H, W) with a static "
+                f"H and W, got {shape}"
             )
         classes = self._session.get_outputs()[0].shape[1]
         if isinstance(classes, int) and not 1 <= classes - 4 <= len(CLASS_BY_INDEX):
@@ -119,7 +119,7 @@ class OnnxDetector:
                 f"classes, got {self._session.get_outputs()[0].shape}"
             )
         self._input_name: str = model_input.name
-        self.input_size: int = shape[2]
+        self.input_size = InputSize(width_px=shape[3], height_px=shape[2])
         # An int batch dim is static (pad to it); a name or None is dynamic.
         self._static_batch = shape[0] if isinstance(shape[0], int) else None
         self._model_info = model_info
@@ -128,7 +128,7 @@ class OnnxDetector:
         self._tiles = tiles
         self._warm_up()
         logger.info(
-            "loaded %s %s: input %d, batch %s, %d threads, tiles %d",
+            "loaded %s %s: input %s, batch %s, %d threads, tiles %d",
             model_info.name,
             model_info.version,
             self.input_size,
@@ -145,7 +145,8 @@ class OnnxDetector:
         # The first run allocates buffers and picks kernels: ~10x slower than the next ones,
         # which would otherwise land on the first real frame and in its timings.
         size = self.input_size
-        self._run(np.zeros((self._static_batch or 1, 3, size, size), np.float32))
+        shape = (self._static_batch or 1, 3, size.height_px, size.width_px)
+        self._run(np.zeros(shape, np.float32))
 
     def _run(self, tensor: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
         outputs = self._session.run(None, {self._input_name: tensor})
@@ -220,9 +221,9 @@ def open_detector(detector_config: DetectorConfig, score_floor: float) -> OnnxDe
         iou_threshold=entry.thresholds.iou,
         tiles=detector_config.tiles,
     )
-    if detector.input_size != entry.input_size:
+    if detector.input_size != entry.input_shape:
         raise DetectorLoadError(
             f"{resolved.path}: model input is {detector.input_size} px, "
-            f"registry says {entry.input_size}"
+            f"registry says {entry.input_shape}"
         )
     return detector

@@ -12,9 +12,17 @@ from pathlib import Path
 from typing import Annotated, Any, Literal, Self
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PositiveInt,
+    ValidationError,
+    model_validator,
+)
 
 from contracts import ModelInfo
+from edge.detect.preprocess import InputSize
 
 DEFAULT_NAME = "default"
 
@@ -43,12 +51,28 @@ class OperatingThresholds(_Strict):
     iou: UnitInterval = Field(description="NMS IoU threshold")
 
 
+class InputRectangle(_Strict):
+    """A non-square static input, e.g. 640 x 480 for 4:3 cameras (a square one is a bare int)."""
+
+    width_px: int = Field(gt=0)
+    height_px: int = Field(gt=0)
+
+    @staticmethod
+    def field_of(size: InputSize) -> int | InputRectangle:
+        """How the registry writes ``size``: a bare int for a square (the original schema)."""
+        if size.is_square:
+            return size.width_px
+        return InputRectangle(width_px=size.width_px, height_px=size.height_px)
+
+
 class RegisteredModel(_Strict):
     name: str = Field(min_length=1, max_length=128)
     version: str = Field(min_length=1, max_length=64)
     file: str = Field(min_length=1, description="ONNX file, relative to the registry's folder")
     sha256: Sha256Hex
-    input_size: int = Field(gt=0, description="Square input side in pixels")
+    input_size: PositiveInt | InputRectangle = Field(
+        description="Static input: square side in pixels, or {width_px, height_px}"
+    )
     classes: list[str] = Field(min_length=1)
     thresholds: OperatingThresholds
     parent: str | None = Field(default=None, description="Model this one was derived from")
@@ -58,6 +82,11 @@ class RegisteredModel(_Strict):
     metrics: dict[str, Any] = Field(default_factory=dict, description="Validation metrics")
     latency: dict[str, Any] = Field(default_factory=dict)
     card: str | None = Field(default=None, description="Model card, relative to the registry")
+
+    @property
+    def input_shape(self) -> InputSize:
+        size = self.input_size
+        return InputSize.of(size) if isinstance(size, int) else InputSize(**size.model_dump())
 
     @property
     def info(self) -> ModelInfo:

@@ -12,6 +12,7 @@ from contracts import ModelInfo
 from edge.config import Detector as DetectorConfig
 from edge.detect import DetectorInputError
 from edge.detect.onnx_detector import DetectorLoadError, OnnxDetector, open_detector
+from edge.detect.preprocess import InputSize
 from edge.detect.registry import file_sha256
 from edge.messages import DetectionClass, Frame, FrameDetections
 from tests.unit.edge.detect.conftest import frame_with_patch
@@ -50,6 +51,25 @@ def test_bright_patch_is_one_smoke_box_at_the_right_place(
     assert corners(found) == [pytest.approx(expected, abs=1e-6)]
     assert found.detections[0].detection_class is DetectionClass.SMOKE
     assert found.detections[0].score > 0.9
+
+
+@pytest.mark.parametrize(
+    ("width", "height", "patch"),
+    [
+        # 4:3 fills the 320x240 input (scale 0.5, no padding): the patch is one 40 px cell.
+        (640, 480, (80, 80, 160, 160)),
+        # 16:9 is letterboxed inside the rectangle: scale 1/6, 30 rows of grey above and below.
+        (1920, 1080, (240, 60, 480, 300)),
+    ],
+)
+def test_a_rectangular_model_finds_the_patch_where_it_is(
+    rectangular_model: Path, width: int, height: int, patch: tuple[int, int, int, int]
+) -> None:
+    detector = OnnxDetector(rectangular_model, model_info=INFO, threads=1)
+    assert detector.input_size == InputSize(320, 240)
+    [found] = detector.detect([frame_with_patch(width, height, patch)])
+    x0, y0, x1, y1 = patch
+    assert corners(found) == [pytest.approx((x0 / width, y0 / height, x1 / width, y1 / height))]
 
 
 def test_dark_frame_has_no_detection_and_timings(detector: OnnxDetector) -> None:
@@ -177,7 +197,11 @@ def test_open_detector_resolves_the_registry_name(tmp_path: Path, tiny_model: Pa
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [
-        ({"input_size": 640}, "model input is 320 px, registry says 640"),
+        ({"input_size": 640}, "model input is 320x320 px, registry says 640x640"),
+        (
+            {"input_size": {"width_px": 320, "height_px": 240}},
+            "model input is 320x320 px, registry says 320x240",
+        ),
         ({"classes": ["fire"]}, "must be"),
     ],
 )
@@ -187,6 +211,14 @@ def test_open_detector_refuses_a_registry_that_disagrees_with_the_model(
     registry = write_registry(tmp_path, tiny_model, **overrides)
     with pytest.raises(DetectorLoadError, match=message):
         open_detector(DetectorConfig(registry=registry), 0.2)
+
+
+def test_open_detector_loads_a_rectangular_entry(tmp_path: Path, rectangular_model: Path) -> None:
+    registry = write_registry(
+        tmp_path, rectangular_model, input_size={"width_px": 320, "height_px": 240}
+    )
+    detector = open_detector(DetectorConfig(registry=registry, threads=1), 0.2)
+    assert detector.input_size == InputSize(320, 240)
 
 
 def test_frame_is_not_modified(detector: OnnxDetector) -> None:

@@ -3,7 +3,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from edge.detect.preprocess import PAD_VALUE, Letterbox, fit, letterbox, letterbox_batch
+from edge.detect.preprocess import (
+    PAD_VALUE,
+    InputSize,
+    Letterbox,
+    fit,
+    letterbox,
+    letterbox_batch,
+)
 
 
 @pytest.mark.parametrize(
@@ -21,6 +28,66 @@ def test_fit_matches_ultralytics_geometry(
     width: int, height: int, size: int, expected: Letterbox
 ) -> None:
     assert fit(width, height, size) == pytest.approx(expected)
+
+
+@pytest.mark.parametrize(
+    ("width", "height", "size", "expected"),
+    [
+        # A 4:3 frame fills a 4:3 input: no padding, nothing resized.
+        (640, 480, InputSize(640, 480), Letterbox(1.0, 0, 0, 640, 480)),
+        (1920, 1080, InputSize(640, 480), Letterbox(1 / 3, 0, 60, 1920, 1080)),
+        (480, 640, InputSize(640, 480), Letterbox(0.75, 140, 0, 480, 640)),
+        # 300x200 -> 320x213 in 320x256: 43 rows of padding, the odd one at the bottom.
+        (300, 200, InputSize(320, 256), Letterbox(320 / 300, 0, 21, 300, 200)),
+    ],
+)
+def test_fit_in_a_rectangle_matches_ultralytics_geometry(
+    width: int, height: int, size: InputSize, expected: Letterbox
+) -> None:
+    assert fit(width, height, size) == pytest.approx(expected)
+
+
+@pytest.mark.parametrize(("width", "height"), [(640, 480), (1920, 1080), (301, 199)])
+def test_an_int_size_is_the_square(width: int, height: int) -> None:
+    assert fit(width, height, 320) == fit(width, height, InputSize(320, 320))
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("640x480", InputSize(640, 480)),
+        (" 960X544 ", InputSize(960, 544)),
+        ("640", InputSize(640, 640)),
+    ],
+)
+def test_input_size_parses_width_x_height_or_one_side(text: str, expected: InputSize) -> None:
+    size = InputSize.parse(text)
+    assert size == expected
+    assert InputSize.parse(str(size)) == size
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("x480", "not WIDTHxHEIGHT"),
+        ("640x", "not WIDTHxHEIGHT"),
+        ("big", "not WIDTHxHEIGHT"),
+        ("0x480", "positive"),
+    ],
+)
+def test_input_size_refuses_bad_text(text: str, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        InputSize.parse(text)
+
+
+def test_rectangular_tensor_is_height_by_width() -> None:
+    tensor, box = letterbox(np.full((480, 640, 3), 200, np.uint8), InputSize(64, 48))
+    assert tensor.shape == (1, 3, 48, 64)
+    assert (box.pad_x, box.pad_y) == (0, 0)
+    assert np.allclose(tensor, 200 / 255)  # the 4:3 frame fills it: no grey anywhere
+    tensor, box = letterbox(np.full((480, 480, 3), 200, np.uint8), InputSize(64, 48))
+    assert box.pad_x == 8
+    assert tensor[0, :, :, :8].tolist() == pytest.approx(np.full((3, 48, 8), PAD_VALUE / 255))
 
 
 def test_tensor_is_rgb_unit_nchw_with_grey_padding() -> None:

@@ -7,7 +7,9 @@ from typing import Any
 import pytest
 import yaml
 
+from edge.detect.preprocess import InputSize
 from edge.detect.registry import (
+    InputRectangle,
     ModelIntegrityError,
     ModelNotFoundError,
     RegisteredModel,
@@ -92,6 +94,20 @@ def test_unknown_name_and_missing_file(registry_path: Path) -> None:
         ({"default": "a", "models": [entry("a", "0" * 64, colour="red")]}, "colour"),
         ({"default": "a", "models": [entry("a", "XYZ")]}, "sha256"),
         ({"default": "a", "models": [entry("a", "0" * 64, format="tflite")]}, "format"),
+        ({"default": "a", "models": [entry("a", "0" * 64, input_size=0)]}, "input_size"),
+        (
+            {"default": "a", "models": [entry("a", "0" * 64, input_size={"width_px": 640})]},
+            "input_size",
+        ),
+        (
+            {
+                "default": "a",
+                "models": [
+                    entry("a", "0" * 64, input_size={"width_px": 64, "height_px": 48, "depth": 3})
+                ],
+            },
+            "input_size",
+        ),
     ],
 )
 def test_invalid_registries_are_refused(
@@ -114,3 +130,26 @@ def test_upsert_replaces_by_name_and_save_round_trips(tmp_path: Path) -> None:
     assert loaded.get("a").version == "2.0.0"
     assert loaded.get("b").card == "cards/b.md"
     assert loaded == registry
+
+
+@pytest.mark.parametrize(
+    ("size", "written"),
+    [
+        # A square keeps the original schema: a bare int.
+        (InputSize(640, 640), 640),
+        (InputSize(640, 480), {"width_px": 640, "height_px": 480}),
+    ],
+)
+def test_input_size_is_an_int_for_a_square_and_a_rectangle_otherwise(
+    tmp_path: Path, size: InputSize, written: object
+) -> None:
+    model = RegisteredModel(**entry("a", "0" * 64, input_size=InputRectangle.field_of(size)))
+    path = tmp_path / "registry.yaml"
+    Registry(default="a", models=[model]).save(path)
+    assert yaml.safe_load(path.read_text())["models"][0]["input_size"] == written
+    assert load_registry(path).get("a").input_shape == size
+
+
+def test_the_shipped_registry_loads() -> None:
+    registry = load_registry(Path(__file__).parents[4] / "models" / "registry.yaml")
+    assert all(model.input_shape.is_square for model in registry.models)
