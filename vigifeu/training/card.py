@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import onnx
 
+from edge.detect.preprocess import InputSize
 from edge.detect.registry import RegisteredModel
 from vigifeu.training.recipe import Recipe
 
@@ -74,6 +75,18 @@ def metrics_section(outcome: ExportOutcome) -> list[str]:
     return lines
 
 
+def export_size_note(size: InputSize, trained_px: Any) -> str:
+    """A sentence when the exported input is not the training square (e.g. 640x480 at 640)."""
+    if not isinstance(trained_px, int) or size == InputSize.of(trained_px):
+        return ""
+    share = size.width_px * size.height_px / trained_px**2
+    return (
+        f" Exported with a static {size} (width x height) input, not the {trained_px} px "
+        f"training square: a frame of that aspect fills it without padding, {share:.2f}x the "
+        "square's pixels to compute."
+    )
+
+
 def status_line(provenance: Provenance, recipe: Recipe) -> str:
     done = provenance.epochs_completed
     at = provenance.checkpoint_epoch
@@ -98,6 +111,7 @@ def render_card(
     curves: str | None = None,
 ) -> str:
     plan = outcome.plan
+    size = plan.input_size
     fp32, int8 = entries["fp32"], entries["int8"]
     transfer = provenance.run.get("transfer", {})
     run_recipe = provenance.run.get("recipe", recipe.model_dump())
@@ -117,7 +131,7 @@ def render_card(
         "|---|---|",
         f"| file | `{entry.file}` (sha256 `{entry.sha256}`) |",
         f"| format | {'ONNX INT8: static QDQ, per-channel QInt8 weights, QUInt8 activations, part of the Detect head in float (below)' if is_int8 else 'ONNX FP32, static shapes, opset from ultralytics, onnxslim'} |",
-        f"| input / output | `images` 1x3x{plan.image_size}x{plan.image_size} RGB 0..1, letterboxed (grey 114); `output0` (1, 6, N): cx, cy, w, h (input px), smoke, fire |",
+        f"| input / output | `images` 1x3x{size.height_px}x{size.width_px} (N x C x H x W) RGB 0..1, letterboxed (grey 114); `output0` (1, 6, N): cx, cy, w, h (input px), smoke, fire |",
         f"| parent | `{entry.parent}` |",
         "| classes | 0 smoke, 1 fire |",
         f"| operating thresholds | score {entry.thresholds.score:.2f} (this model's best smoke F1 on the gate set, 0.05 grid, unless given), NMS IoU {entry.thresholds.iou:.2f} |",
@@ -154,7 +168,8 @@ def render_card(
         )
         + "; augmentations "
         + ", ".join(f"{k} {v}" for k, v in (run_recipe.get("augment") or {}).items())
-        + f". Device: {provenance.run.get('device', '?')}.",
+        + f". Device: {provenance.run.get('device', '?')}."
+        + export_size_note(size, run_recipe.get("image_size")),
         "",
         "## Validation through the edge inference path",
         "",

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from edge.detect.preprocess import InputSize
 from vigifeu.training.evaluate import GATE_CLASS, evaluate_fp32, evaluate_int8
 from vigifeu.training.hermetic import make_ultralytics_hermetic
 from vigifeu.training.recipe import load_recipe
@@ -33,6 +34,22 @@ DEFAULT_CALIBRATION = (SHARED / "wildfire_smoke_hpwren", SHARED / "wildfire_extr
 DEFAULT_TRIES = ("minmax-ema:decode", "minmax-ema:classes", "minmax-ema:head")
 # Operating threshold until the best-F1 choice replaces it (ultralytics' predict() default).
 DEFAULT_SCORE_THRESHOLD = 0.25
+# The network's largest stride (P5): ultralytics silently rounds other sizes up to a multiple,
+# and the file would then disagree with the registry entry.
+MAX_STRIDE_PX = 32
+
+
+def parse_input_size(text: str) -> InputSize:
+    """``--input-size``: ``640x480`` (width x height, the cameras' aspect) or ``640`` (square)."""
+    try:
+        size = InputSize.parse(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+    if size.width_px % MAX_STRIDE_PX or size.height_px % MAX_STRIDE_PX:
+        raise argparse.ArgumentTypeError(
+            f"input size {size} must be a multiple of {MAX_STRIDE_PX} px on both sides"
+        )
+    return size
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,7 +73,7 @@ class ExportPlan:
     checkpoint: Path
     name: str
     version: str
-    image_size: int
+    image_size: int | InputSize  # an int is a square
     work_dir: Path
     val_sets: tuple[ValSet, ...]  # the first one is the gate set
     calibration_datasets: tuple[Path, ...]
@@ -74,6 +91,10 @@ class ExportPlan:
     @property
     def stem(self) -> str:
         return f"{self.name}-{self.version}"
+
+    @property
+    def input_size(self) -> InputSize:
+        return InputSize.of(self.image_size)
 
 
 @dataclass(slots=True)
@@ -96,9 +117,14 @@ class ExportOutcome:
 
 
 def export_fp32(
-    checkpoint: Path, image_size: int, work_dir: Path, stem: str, opset: int | None = None
+    checkpoint: Path,
+    image_size: int | InputSize,
+    work_dir: Path,
+    stem: str,
+    opset: int | None = None,
 ) -> tuple[Path, Path, int | None]:
-    """Copy the checkpoint (optimizer stripped) into ``work_dir`` and export it beside itself.
+    """Copy the checkpoint (optimizer stripped) into ``work_dir`` and export it beside itself,
+    with a static ``image_size`` input (an int is a square).
 
     ultralytics writes the ONNX file next to the ``.pt`` it exports, so exporting the copy keeps
     the training run folder read-only. Returns (stripped .pt, FP32 .onnx, 1-based epoch of the
@@ -115,6 +141,8 @@ def export_fp32(
     parent = work_dir / f"{stem}-fp32.pt"
     source = {"checkpoint": str(checkpoint), "epoch": checkpoint_epoch}
     strip_optimizer(str(checkpoint), str(parent), updates={"vigifeu_source": source})
+    size = InputSize.of(image_size)
+    imgsz = size.width_px if size.is_square else [size.height_px, size.width_px]
     with warnings.catch_warnings():
         # torch >= 2.9 deprecates the TorchScript exporter that ultralytics calls and warns from
         # inside it, and tracing warns on the head's shape checks (static shapes: harmless);
@@ -123,7 +151,7 @@ def export_fp32(
         warnings.simplefilter("ignore", torch.jit.TracerWarning)
         exported = YOLO(str(parent)).export(
             format="onnx",
-            imgsz=image_size,
+            imgsz=imgsz,
             opset=opset,
             simplify=True,
             dynamic=False,
@@ -197,7 +225,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--name", default="smoke-fire-v1", help="registry name stem")
     parser.add_argument("--version", required=True, help="e.g. 1.0-e12 (goes into file names)")
     parser.add_argument("--recipe", type=Path, default=Path("models/recipes/smoke-fire-v1.yaml"))
-    parser.add_argument("--image-size", type=int, help="input size (default: the recipe's)")
+    parser.add_argument(
+        "--input-size",
+        "--image-size",
+        type=parse_input_size,
+        help="static model input WIDTHxHEIGHT, e.g. 640x480 for 4:3 cameras, or one side for a "
+        "square (default: the recipe's image_size, square)",
+    )
     parser.add_argument("--opset", type=int, help="ONNX opset (default: ultralytics' choice)")
     parser.add_argument(
         "--val",
@@ -224,7 +258,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--iou-threshold", type=float, default=0.45, help="NMS IoU")
     parser.add_argument("--max-ap50-drop", type=float, default=0.01)
     parser.add_argument("--work-dir", type=Path, help="default: runs/export/NAME-VERSION")
-    parser.add_argument("--models-dir", type=Path, default=Path("models"))
+    parser.add_argument(
+        "--models-dir",
+        type=Path,
+        default=Path("models"),
+        help="where the files, cards and registry.yaml go (a scratch folder keeps experiments "
+        "out of models/registry.yaml)",
+    )
     parser.add_argument("--run-dir", type=Path, help="training run folder (run.json, results.csv)")
     parser.add_argument("--set-default", action="store_true", help="make the INT8 model default")
     parser.add_argument("--no-publish", action="store_true", help="gate only, write no models/")
@@ -247,7 +287,7 @@ def run(args: argparse.Namespace) -> int:
         checkpoint=args.checkpoint,
         name=args.name,
         version=args.version,
-        image_size=args.image_size or recipe.image_size,
+        image_size=args.input_size or recipe.image_size,
         work_dir=args.work_dir or Path("runs/export") / f"{args.name}-{args.version}",
         val_sets=tuple(ValSet.parse(spec) for spec in (args.val or DEFAULT_VAL)),
         calibration_datasets=tuple(args.calibration or DEFAULT_CALIBRATION),

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from edge.detect.registry import (
+    InputRectangle,
     OperatingThresholds,
     RegisteredModel,
     Registry,
@@ -127,7 +128,7 @@ def build_entries(
             version=plan.version,
             file=files[kind],
             sha256=files[f"{kind}_sha256"],
-            input_size=plan.image_size,
+            input_size=InputRectangle.field_of(plan.input_size),
             classes=CLASSES,
             thresholds=OperatingThresholds(
                 score=outcome.score_thresholds[kind], iou=plan.iou_threshold
@@ -233,7 +234,7 @@ def write_outcome(outcome: ExportOutcome, path: Path) -> None:
     document = {
         "checkpoint": str(outcome.plan.checkpoint),
         "checkpoint_epoch": outcome.checkpoint_epoch,
-        "image_size": outcome.plan.image_size,
+        "input_size": str(outcome.plan.input_size),
         "score_thresholds": outcome.score_thresholds,
         "iou_threshold": outcome.plan.iou_threshold,
         "nodes_kept_float": outcome.excluded_nodes,

@@ -31,7 +31,7 @@ from onnxruntime.quantization import (
 )
 from onnxruntime.quantization.shape_inference import quant_pre_process
 
-from edge.detect.preprocess import letterbox
+from edge.detect.preprocess import InputSize, letterbox
 from vigifeu.training.data import list_split
 
 logger = logging.getLogger(__name__)
@@ -143,16 +143,16 @@ def pick_calibration_frames(
 
 
 class LetterboxCalibration(CalibrationDataReader):  # type: ignore[misc]
-    """Feeds frames through the edge's own letterbox, one (1, 3, S, S) tensor per call.
+    """Feeds frames through the edge's own letterbox, one (1, 3, H, W) tensor per call.
 
     ``set_range`` lets onnxruntime calibrate chunk by chunk (``CalibStridedMinMax``): its
     calibrators otherwise keep every activation of every frame in memory before reducing them,
     about 90 MB a frame for yolov5nu at 640 (200 frames: 18 GB, measured, OOM-killed here).
     """
 
-    def __init__(self, frames: Sequence[Path], size: int, input_name: str) -> None:
+    def __init__(self, frames: Sequence[Path], size: int | InputSize, input_name: str) -> None:
         self._frames = list(frames)
-        self._size = size
+        self._size = InputSize.of(size)
         self._input_name = input_name
         self._iterator: Iterator[dict[str, npt.NDArray[np.float32]]] = iter(())
         self.set_range(0, len(self._frames))
@@ -201,9 +201,10 @@ def quantize_int8(
     quant_pre_process(str(fp32), str(prepared))
     model = onnx.load(str(prepared))
     input_name = model.graph.input[0].name
-    size = model.graph.input[0].type.tensor_type.shape.dim[2].dim_value
-    if size <= 0:
+    height_px, width_px = (d.dim_value for d in model.graph.input[0].type.tensor_type.shape.dim[2:])
+    if min(height_px, width_px) <= 0:
         raise QuantizationError(f"{fp32}: input size must be static for INT8 calibration")
+    size = InputSize(width_px, height_px)
     excluded = float_nodes(model, float_scope)
     try:
         quantize_static(

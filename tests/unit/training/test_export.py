@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -9,8 +10,9 @@ from typing import Any
 import pytest
 
 from benchmarks.metrics import ImageBoxes, match_class
+from edge.detect.preprocess import InputSize
 from vigifeu.training.evaluate import best_threshold, gate
-from vigifeu.training.export import ValSet, guess_run_dir
+from vigifeu.training.export import ValSet, guess_run_dir, parse_input_size
 
 
 @pytest.mark.parametrize(
@@ -83,3 +85,23 @@ def test_guess_run_dir(tmp_path: Path) -> None:
     assert guess_run_dir(weights / "best.pt") is None
     (tmp_path / "run" / "run.json").write_text("{}")
     assert guess_run_dir(weights / "best.pt") == (tmp_path / "run").resolve()
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"), [("640x480", InputSize(640, 480)), ("640", InputSize(640, 640))]
+)
+def test_input_size_option(text: str, expected: InputSize) -> None:
+    assert parse_input_size(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("640x470", "multiple of 32"),  # ultralytics would round it up behind the registry's back
+        ("640by480", "WIDTHxHEIGHT"),
+        ("0x480", "positive"),
+    ],
+)
+def test_bad_input_size_option(text: str, message: str) -> None:
+    with pytest.raises(argparse.ArgumentTypeError, match=message):
+        parse_input_size(text)

@@ -10,6 +10,7 @@ import onnx
 import pytest
 from onnx import TensorProto, helper
 
+from edge.detect.preprocess import InputSize
 from vigifeu.training.quantize import (
     LetterboxCalibration,
     QuantizationError,
@@ -161,6 +162,16 @@ def test_calibration_reader_serves_letterboxed_chunks(tmp_path: Path) -> None:
     # 64x48 in a 32 square: 32x24 of picture, 4 rows of grey 114 padding above and below.
     assert first["images"][0, 0, 0, 0] == pytest.approx(114 / 255)
     assert first["images"][0, 0, 16, 16] == pytest.approx(40 / 255)
+
+
+def test_calibration_reader_serves_the_rectangle_of_a_rectangular_model(tmp_path: Path) -> None:
+    path = tmp_path / "frame.png"
+    cv2.imwrite(str(path), np.full((48, 64, 3), 200, np.uint8))
+    served = LetterboxCalibration([path], InputSize(32, 24), "images").get_next()
+    assert served is not None
+    assert served["images"].shape == (1, 3, 24, 32)  # N, C, H, W
+    # 64x48 fills a 4:3 input: no grey padding anywhere.
+    assert np.allclose(served["images"], 200 / 255)
 
 
 def test_unreadable_calibration_frame_is_an_error(tmp_path: Path) -> None:
