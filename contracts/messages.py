@@ -12,14 +12,14 @@ Conventions, fixed once for both sides:
 
 from __future__ import annotations
 
-import base64
 import binascii
 import hashlib
 from enum import StrEnum
 from typing import Annotated, Literal, Self
 from uuid import UUID
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+import pybase64
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
 SCHEMA_VERSION: Literal[1] = 1
 
@@ -131,20 +131,23 @@ class Snapshot(WireModel):
         default=None, description="For a crop: the region of the full frame it shows"
     )
     data_base64: str = Field(max_length=(MAX_SNAPSHOT_BYTES * 4) // 3 + 4)
+    _jpeg: bytes = PrivateAttr(default=b"")
 
     @model_validator(mode="after")
     def _valid_base64_matching_its_hash(self) -> Self:
-        # One decode for both checks: snapshots are the bulk of every alert central ingests.
+        # Snapshots are the bulk of every alert central ingests: decoded once, here, and kept
+        # for ``jpeg_bytes``; pybase64 decodes a 45 kB frame ~8x faster than ``base64``.
         try:
-            jpeg = base64.b64decode(self.data_base64, validate=True)
+            jpeg = pybase64.b64decode(self.data_base64, validate=True)
         except binascii.Error as error:
             raise ValueError(f"data_base64 is not valid base64: {error}") from error
         if hashlib.sha256(jpeg).hexdigest() != self.sha256:
             raise ValueError("sha256 does not match the snapshot bytes")
+        self._jpeg = jpeg
         return self
 
     def jpeg_bytes(self) -> bytes:
-        return base64.b64decode(self.data_base64)
+        return self._jpeg
 
     @classmethod
     def from_jpeg(
@@ -161,7 +164,7 @@ class Snapshot(WireModel):
             width_px=width_px,
             height_px=height_px,
             crop_box=crop_box,
-            data_base64=base64.b64encode(jpeg).decode("ascii"),
+            data_base64=pybase64.b64encode(jpeg).decode("ascii"),
         )
 
 

@@ -25,7 +25,10 @@ STEP_M = 30.0  # 1/3 of an SRTM 3" cell
 MIN_DISTANCE_M = 300.0  # so the mast's own hill is not "hit"
 MAX_DISTANCE_M = 40_000.0
 SEA_LEVEL_M = 0.5  # SRTM writes the sea as 0 m
-_BISECTIONS = 24  # 30 m / 2^24: far below a millimetre
+# The crossing inside one 30 m step is refined by sampling it densely twice (30 m / 64^2 = 7 mm):
+# two vector calls instead of ~24 one-point bisection steps, each a geodesic + DEM lookup.
+_REFINE_SAMPLES = 64
+_REFINE_ROUNDS = 2
 
 MissReason = Literal[
     "eye_below_terrain",
@@ -146,7 +149,7 @@ def cast_ray(
         # Already under the DEM at the first sample: the model sees only its own hillside
         # (eye height too low, or the DEM smooths the summit); a hit here would be nonsense.
         return RayCast(None, "ray_blocked_near_camera", float(distances[0]))
-    distance = _bisect(
+    distance = _refine(
         dem,
         eye,
         azimuth_deg,
@@ -172,7 +175,7 @@ def cast_ray(
     return RayCast(hit, None, distance)
 
 
-def _bisect(
+def _refine(
     dem: Dem,
     eye: Eye,
     azimuth_deg: float,
@@ -182,16 +185,20 @@ def _bisect(
     near: float,
     far: float,
 ) -> float:
-    for _ in range(_BISECTIONS):
-        middle = (near + far) / 2
-        lon, lat = _positions(eye, azimuth_deg, np.array([middle]))
-        clearance = ray_height_m(
-            eye, elevation_deg, np.array(middle), k, curvature
-        ) - dem.elevation_m(lon, lat)
-        if float(clearance[0]) > 0:
-            near = middle
+    """The first crossing between ``near`` (ray above the ground) and ``far`` (not above)."""
+    for _ in range(_REFINE_ROUNDS):
+        samples = np.linspace(near, far, _REFINE_SAMPLES + 1)[1:-1]
+        lon, lat = _positions(eye, azimuth_deg, samples)
+        clearance = ray_height_m(eye, elevation_deg, samples, k, curvature) - dem.elevation_m(
+            lon, lat
+        )
+        not_above = np.flatnonzero(~(clearance > 0))
+        if not_above.size:
+            first = int(not_above[0])
+            far = float(samples[first])
+            near = float(samples[first - 1]) if first > 0 else near
         else:
-            far = middle
+            near = float(samples[-1])
     return (near + far) / 2
 
 
