@@ -116,7 +116,9 @@ def _add_speed(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--fp32", type=Path, help="FP32 .onnx (default: the registry parent)")
     parser.add_argument("--pt", type=Path, help="PyTorch checkpoint for ultralytics")
     parser.add_argument(
-        "--ultralytics-onnx", type=Path, help="ONNX file for ultralytics (default: the model's)"
+        "--ultralytics-onnx",
+        type=Path,
+        help="ONNX file for ultralytics' ONNX baseline (default: the FP32 parent)",
     )
 
 

@@ -1,9 +1,11 @@
 """``vigifeu bench speed``: the edge path against the baselines, side by side in one run.
 
 Paths: vigifeu INT8 (the model), vigifeu FP32 (its registry parent or ``--fp32``), ultralytics
-``predict`` on the model's ONNX file, and ultralytics ``predict`` in PyTorch on the parent's
-``.pt``. Each path lives in its own worker process (its own peak RSS; no torch in the edge
-paths). Work is interleaved: every round sends each path the same chunk of frames, in an order
+``predict`` on the FP32 ONNX parent (ultralytics cannot write an INT8 ONNX, so that is what its
+users deploy), ultralytics ``predict`` on the same INT8 file as vigifeu (same graph and kernels:
+the difference is only what each pipeline adds around the session), and ultralytics ``predict``
+in PyTorch on the parent's ``.pt`` at the model's input size. Each path lives in its own worker
+process (its own peak RSS; no torch in the edge paths). Work is interleaved: every round sends each path the same chunk of frames, in an order
 that rotates, so a burst of load from the other jobs of a shared machine hits all paths alike.
 """
 
@@ -16,7 +18,7 @@ import os
 import platform
 import tempfile
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from pathlib import Path
@@ -27,10 +29,18 @@ import numpy as np
 from benchmarks.flops import count_gflops
 from benchmarks.model import BenchModel
 from benchmarks.speed_worker import PathSpec, serve
+from edge.detect.preprocess import InputSize
 
 logger = logging.getLogger(__name__)
 
-PATHS = ("vigifeu_int8", "vigifeu_fp32", "ultralytics_onnx", "ultralytics_torch")
+PATHS = (
+    "vigifeu_int8",
+    "vigifeu_fp32",
+    "ultralytics_onnx",
+    "ultralytics_onnx_int8",
+    "ultralytics_torch",
+)
+ULTRALYTICS_PATHS = PATHS[2:]
 STAGES = ("decode", "preprocess", "inference", "postprocess")
 CHUNK_FRAMES = 10
 LOAD_TIMEOUT_S = 300.0  # importing torch + ultralytics takes ~3 s; a loaded machine, much more
@@ -40,6 +50,13 @@ TARGETS = {  # issue 4: INT8 end-to-end frames/s over each baseline
     "int8_vs_ultralytics_torch": 2.5,
     "int8_vs_ultralytics_onnx": 1.3,
     "int8_vs_fp32": 1.6,
+}
+# INT8 frames/s over each baseline; int8_vs_ultralytics_onnx_int8 is informational (no target).
+BASELINES = {
+    "int8_vs_fp32": "vigifeu_fp32",
+    "int8_vs_ultralytics_onnx": "ultralytics_onnx",
+    "int8_vs_ultralytics_onnx_int8": "ultralytics_onnx_int8",
+    "int8_vs_ultralytics_torch": "ultralytics_torch",
 }
 PRE_POST_TARGET = 0.10  # (preprocess + postprocess) / inference at batch 1
 
@@ -56,6 +73,7 @@ class _Worker:
     samples: list[dict[str, float]]
     load_s: float = 0.0
     peak_rss_mb: float | None = None
+    network_input: dict[str, Any] = field(default_factory=dict)
 
 
 def _receive(worker: _Worker, timeout_s: float) -> tuple[str, Any]:
@@ -91,7 +109,8 @@ def measure_paths(
             worker = _start(spec, list(images))
             try:
                 _, ready = _receive(worker, LOAD_TIMEOUT_S)
-                worker.load_s = float(ready["load_s"])
+                worker.load_s = float(ready.pop("load_s"))
+                worker.network_input = ready
                 workers.append(worker)
                 logger.info("speed: %s loaded in %.1f s", spec.name, worker.load_s)
             except SpeedBenchError as error:
@@ -140,6 +159,8 @@ def summarise_path(worker: _Worker) -> dict[str, Any]:
     pre_post = stages["preprocess"]["p50_ms"] + stages["postprocess"]["p50_ms"]
     return {
         "model": str(worker.spec.model_path),
+        **({"note": worker.spec.note} if worker.spec.note else {}),
+        **worker.network_input,
         "frames": len(samples),
         "fps": 1000.0 / mean_ms,
         "mean_ms": mean_ms,
@@ -156,11 +177,7 @@ def summarise_path(worker: _Worker) -> dict[str, Any]:
 def ratios(paths: dict[str, dict[str, Any]]) -> dict[str, float | None]:
     int8 = paths.get("vigifeu_int8", {}).get("fps")
     result: dict[str, float | None] = {}
-    for key, baseline in (
-        ("int8_vs_fp32", "vigifeu_fp32"),
-        ("int8_vs_ultralytics_onnx", "ultralytics_onnx"),
-        ("int8_vs_ultralytics_torch", "ultralytics_torch"),
-    ):
+    for key, baseline in BASELINES.items():
         other = paths.get(baseline, {}).get("fps")
         result[key] = int8 / other if int8 and other else None
     return result
@@ -185,16 +202,16 @@ def targets(paths: dict[str, dict[str, Any]], found: dict[str, float | None]) ->
     return checks
 
 
-def model_input_size(model_path: Path) -> int:
+def model_input_size(model_path: Path) -> InputSize:
     import onnxruntime as ort
 
     session = ort.InferenceSession(str(model_path), providers=["CPUExecutionProvider"])
-    size = session.get_inputs()[0].shape[2]
-    if not isinstance(size, int):
+    height, width = session.get_inputs()[0].shape[2:]
+    if not isinstance(height, int) or not isinstance(width, int):
         raise SpeedBenchError(
-            f"{model_path}: input size is dynamic ({size}); export a static model"
+            f"{model_path}: input size is dynamic ({height}, {width}); export a static model"
         )
-    return size
+    return InputSize(width, height)
 
 
 def list_images(folder: Path, limit: int | None) -> list[Path]:
@@ -217,14 +234,23 @@ def plan_paths(
 ) -> tuple[list[PathSpec], dict[str, str]]:
     """The paths that can run, and why the others cannot.
 
-    ultralytics' ONNX path runs the model's own file unless told otherwise: same graph and
-    kernels, so the ratio isolates what the two pipelines add around the session.
+    ``ultralytics_onnx`` runs ``ultralytics_onnx`` if given, else the FP32 parent, else (a
+    model without parent) the model's own file, and says so; ``ultralytics_onnx_int8`` runs the
+    model's own file when ``ultralytics_onnx`` does not already.
     """
     size = model_input_size(model.path)
 
-    def spec(name: str, kind: str, path: Path) -> PathSpec:
+    def spec(name: str, kind: str, path: Path, note: str | None = None) -> PathSpec:
         return PathSpec(
-            name, kind, path, size, model.score_threshold, model.iou_threshold, threads, config_dir
+            name,
+            kind,
+            path,
+            size,
+            model.score_threshold,
+            model.iou_threshold,
+            threads,
+            config_dir,
+            note,
         )
 
     specs = [spec("vigifeu_int8", "vigifeu", model.path)]
@@ -235,9 +261,22 @@ def plan_paths(
         skipped["vigifeu_fp32"] = "no FP32 parent in the registry and no --fp32 given"
     if importlib.util.find_spec("ultralytics") is None:
         reason = "ultralytics is not installed (pip install -e '.[train]')"
-        skipped["ultralytics_onnx"] = skipped["ultralytics_torch"] = reason
+        skipped.update(dict.fromkeys(ULTRALYTICS_PATHS, reason))
         return specs, skipped
-    specs.append(spec("ultralytics_onnx", "ultralytics", ultralytics_onnx or model.path))
+    if ultralytics_onnx is not None:
+        onnx_spec = spec(
+            "ultralytics_onnx", "ultralytics", ultralytics_onnx, "given with --ultralytics-onnx"
+        )
+    elif fp32 is not None:
+        onnx_spec = spec("ultralytics_onnx", "ultralytics", fp32.path)
+    else:
+        note = "no FP32 parent: runs the model's own file, not an FP32 export"
+        onnx_spec = spec("ultralytics_onnx", "ultralytics", model.path, note)
+    specs.append(onnx_spec)
+    if onnx_spec.model_path.resolve() != model.path.resolve():
+        specs.append(spec("ultralytics_onnx_int8", "ultralytics", model.path))
+    else:
+        skipped["ultralytics_onnx_int8"] = "ultralytics_onnx already runs the model's own file"
     if checkpoint is not None:
         specs.append(spec("ultralytics_torch", "ultralytics", checkpoint))
     else:
@@ -269,10 +308,17 @@ def run_speed(
     paths.update({name: {"skipped": why} for name, why in skipped.items()})
     paths = {name: paths[name] for name in PATHS if name in paths}
     gflops = count_gflops(fp32.path if fp32 is not None else model.path)
+    size = specs[0].input_size
     for result in paths.values():
         if "stages" in result:
             inference_ms = result["stages"]["inference"]["p50_ms"]
-            result["achieved_gflops_per_s"] = gflops / (inference_ms / 1000.0) if gflops else None
+            # A path that ran a smaller tensor than the model's input (PyTorch's minimal
+            # letterbox) did proportionally less work: count its GFLOPs at its own pixels.
+            ran = InputSize.parse(result.get("input_px") or str(size))
+            pixels = (ran.width_px * ran.height_px) / (size.width_px * size.height_px)
+            result["achieved_gflops_per_s"] = (
+                gflops * pixels / (inference_ms / 1000.0) if gflops else None
+            )
     found = ratios(paths)
     return {
         "paths": paths,
@@ -282,7 +328,7 @@ def run_speed(
         "frames": len(images),
         "rounds": rounds,
         "threads": threads,
-        "input_size": specs[0].input_size,
+        "input_size": str(size),  # WIDTHxHEIGHT of the benchmarked model's static input
         "machine": {"cpus": os.cpu_count(), "cpu": cpu_name()},
     }
 

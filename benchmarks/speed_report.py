@@ -37,16 +37,45 @@ def _stage_cell(result: dict[str, Any], stage: str) -> str:
     return f"{values['p50_ms']:.1f} / {values['p95_ms']:.1f}"
 
 
+def _imgsz(result: dict[str, Any]) -> str:
+    imgsz = result.get("imgsz")
+    return f" at imgsz=({imgsz[0]}, {imgsz[1]})" if imgsz else ""
+
+
+def input_lines(metrics: dict[str, Any]) -> list[str]:
+    """What each path fed its network, and a warning for a path that computed another size."""
+    ran = {name: result for name, result in metrics["paths"].items() if "input_px" in result}
+    model = metrics["input_size"]
+    lines = [
+        "Network input (width x height) on the first frame: "
+        + "; ".join(f"{name} {result['input_px']}{_imgsz(result)}" for name, result in ran.items())
+        + f". The model's static input is {model}; vigifeu letterboxes every frame into it, "
+        "ultralytics' imgsz is (height, width): its ONNX paths take the one in the file's export "
+        "metadata, and its PyTorch "
+        "path gets the model's size as imgsz and letterboxes to the smallest multiple of 32 "
+        "that holds the frame."
+    ]
+    other_size = [name for name, result in ran.items() if result["input_px"] != model]
+    if other_size:
+        lines.append(
+            f"{', '.join(other_size)} computed a different tensor than the model's {model}: the "
+            "ratios against it compare different amounts of work (GFLOP/s below are counted at "
+            "each path's own pixels)."
+        )
+    return lines
+
+
 def report_markdown(metrics: dict[str, Any], command: str) -> str:
     paths = metrics["paths"]
     rows = []
     for name, result in paths.items():
         if "skipped" in result:
-            rows.append([name, f"skipped: {result['skipped']}", *["–"] * 10])
+            rows.append([name, f"skipped: {result['skipped']}", *["–"] * 11])
             continue
         rows.append(
             [
                 name,
+                result.get("input_px", "–"),
                 fmt(result["fps"], 1),
                 f"{result['p50_ms']:.1f} / {result['p95_ms']:.1f}",
                 *(_stage_cell(result, stage) for stage in STAGES),
@@ -74,7 +103,8 @@ def report_markdown(metrics: dict[str, Any], command: str) -> str:
             f"Command: `{command}`",
             "",
             f"{metrics['frames']} frames x {metrics['rounds']} rounds per path, interleaved in "
-            f"chunks; batch 1, input {metrics['input_size']} px, {metrics['threads']} threads "
+            f"chunks; batch 1, model input {metrics['input_size']} px (width x height), "
+            f"{metrics['threads']} threads "
             f"(onnxruntime intra-op for vigifeu, torch for ultralytics PyTorch; ultralytics ONNX "
             f"uses onnxruntime's default, one thread per core). Machine: {machine['cpus']} CPUs, "
             f"{machine['cpu']}. Model FLOPs: {fmt(metrics['gflops_per_frame'], 2)} GFLOPs per "
@@ -83,6 +113,7 @@ def report_markdown(metrics: dict[str, Any], command: str) -> str:
             markdown_table(
                 [
                     "path",
+                    "input W x H",
                     "frames/s",
                     "end to end p50 / p95 ms",
                     *(f"{stage} p50 / p95 ms" for stage in STAGES),
@@ -97,20 +128,30 @@ def report_markdown(metrics: dict[str, Any], command: str) -> str:
             "",
             "Files: "
             + "; ".join(
-                f"{name} `{result['model']}`" for name, result in paths.items() if "model" in result
+                f"{name} `{result['model']}`"
+                + (f" ({result['note']})" if result.get("note") else "")
+                for name, result in paths.items()
+                if "model" in result
             )
-            + ".",
+            + ". ultralytics cannot write an INT8 ONNX: ultralytics_onnx runs the FP32 export "
+            "its users deploy (the target), ultralytics_onnx_int8 the same INT8 file as vigifeu "
+            "(same graph and kernels: the gap is only the pre- and postprocessing).",
+            "",
+            *input_lines(metrics),
             "",
             markdown_table(["target", "wanted", "measured", "status"], target_rows),
+            "",
+            "Ratios (INT8 frames/s over each path's): "
+            + ", ".join(f"{key} {fmt(value, 2)}" for key, value in metrics["ratios"].items())
+            + "; int8_vs_ultralytics_onnx_int8 has no target.",
             "",
             "frames/s = 1000 / mean end-to-end ms (decode + preprocess + inference + "
             "postprocess, one frame at a time). Ratios divide INT8 frames/s by the baseline's. "
             "CPU ms is process CPU time over all threads (onnxruntime's spinning threads included, "
             "so it overstates the cost slightly); cameras per core = 10 000 ms / CPU ms. Peak RSS "
             "is each path's own worker process, imports included (torch for ultralytics). "
-            "ultralytics' PyTorch predict letterboxes to a rectangle (a 640x480 frame stays "
-            "640x480 at 640 px, 25% fewer pixels than the square ONNX input), so it computes "
-            "less than the other paths and its achieved GFLOP/s is overstated by as much.",
+            "Achieved GFLOP/s = the model's GFLOPs, scaled by the path's input pixels over the "
+            "model's, per p50 inference second.",
             "",
             "![Latency per stage](speed.png)",
             "",

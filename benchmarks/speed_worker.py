@@ -4,6 +4,8 @@ A separate process per path gives each its own peak RSS (``ru_maxrss``) and keep
 paths free of torch: the edge never imports it, so its memory must not include it. The parent
 sends lists of image paths; the worker answers one sample per image: milliseconds per stage
 (decode, preprocess, inference, postprocess), end to end, and process CPU time (all threads).
+Once warm it also says what the network was fed (the letterboxed tensor's width x height, and
+the ``imgsz`` that ultralytics used), since the paths may letterbox a frame differently.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from benchmarks.frames import make_frame, read_image
+from edge.detect.preprocess import InputSize
 
 WARM_UP_FRAMES = 3  # first calls allocate buffers and pick kernels (~10x slower)
 
@@ -29,15 +32,18 @@ class PathSpec:
     name: str
     kind: str  # "vigifeu" | "ultralytics"
     model_path: Path
-    input_size: int
+    input_size: InputSize  # the benchmarked model's; ultralytics' PyTorch predict gets it as imgsz
     score_threshold: float
     iou_threshold: float
     threads: int
     ultralytics_config_dir: Path
+    note: str | None = None  # why this path runs this file, when it is a fallback
 
 
 class Runner(Protocol):
     def run(self, image: Any, index: int) -> dict[str, float]: ...
+
+    def network_input(self, image: Any) -> dict[str, Any]: ...
 
 
 class VigifeuRunner:
@@ -65,6 +71,9 @@ class VigifeuRunner:
             "postprocess": timings.postprocess_ms,
         }
 
+    def network_input(self, image: Any) -> dict[str, Any]:
+        return {"input_px": str(self._detector.input_size), "imgsz": None}
+
 
 class UltralyticsRunner:
     def __init__(self, spec: PathSpec) -> None:
@@ -83,7 +92,7 @@ class UltralyticsRunner:
         spec = self._spec
         results = self._model.predict(
             image,
-            imgsz=spec.input_size,
+            imgsz=[spec.input_size.height_px, spec.input_size.width_px],
             conf=spec.score_threshold,
             iou=spec.iou_threshold,
             device="cpu",
@@ -91,6 +100,14 @@ class UltralyticsRunner:
         )
         speed = results[0].speed
         return {stage: float(speed[stage]) for stage in ("preprocess", "inference", "postprocess")}
+
+    def network_input(self, image: Any) -> dict[str, Any]:
+        """The tensor ultralytics' own preprocessing makes of ``image`` (after a first predict):
+        an ONNX file takes the imgsz of its export metadata, whatever predict is given, and
+        PyTorch letterboxes to the smallest stride multiple that holds the frame."""
+        predictor = self._model.predictor
+        height, width = predictor.preprocess([image]).shape[2:]
+        return {"input_px": f"{width}x{height}", "imgsz": [int(side) for side in predictor.imgsz]}
 
 
 def _measure(runner: Runner, path: Path, index: int) -> dict[str, float]:
@@ -116,7 +133,9 @@ def serve(connection: Connection, spec: PathSpec, warm_up: list[Path]) -> None:
         runner: Runner = VigifeuRunner(spec) if spec.kind == "vigifeu" else UltralyticsRunner(spec)
         for index, path in enumerate(warm_up[:WARM_UP_FRAMES]):
             _measure(runner, path, index)
-        connection.send(("ready", {"load_s": time.perf_counter() - started}))
+        load_s = time.perf_counter() - started
+        described = runner.network_input(read_image(warm_up[0])) if warm_up else {}
+        connection.send(("ready", {"load_s": load_s, **described}))
         while (paths := connection.recv()) is not None:
             samples = [_measure(runner, path, index) for index, path in enumerate(paths)]
             connection.send(("samples", samples))

@@ -14,9 +14,12 @@ import pytest
 from onnx import TensorProto, helper, numpy_helper
 
 from benchmarks.flops import count_gflops
-from benchmarks.speed import STAGES, measure_paths, ratios, targets
+from benchmarks.model import load_model
+from benchmarks.speed import PATHS, STAGES, TARGETS, measure_paths, plan_paths, ratios, targets
 from benchmarks.speed_worker import PathSpec
+from edge.detect.preprocess import InputSize
 from tests.unit.benchmarks.synthetic import write_registry
+from tests.unit.edge.detect.conftest import build_rectangular_detector
 from vigifeu.cli import main
 
 
@@ -33,12 +36,20 @@ def test_the_command_measures_every_path_side_by_side(
     # The INT8 entry's registry parent is the FP32 path; no .pt beside it, so no torch path.
     assert paths["vigifeu_fp32"]["model"].endswith("tiny-fp32.onnx")
     assert "no PyTorch .pt" in paths["ultralytics_torch"]["skipped"]
-    expected = ["vigifeu_int8", "vigifeu_fp32", "ultralytics_onnx"]
+    expected = ["vigifeu_int8", "vigifeu_fp32", "ultralytics_onnx", "ultralytics_onnx_int8"]
     if importlib.util.find_spec("ultralytics") is None:
         assert "not installed" in paths["ultralytics_onnx"]["skipped"]
         expected = expected[:2]
+    else:
+        # ultralytics' baseline is its FP32 export; the same INT8 file as vigifeu is the other.
+        assert paths["ultralytics_onnx"]["model"].endswith("tiny-fp32.onnx")
+        assert paths["ultralytics_onnx_int8"]["model"].endswith("tiny-int8.onnx")
+        assert paths["ultralytics_onnx"]["imgsz"] == [320, 320]
+        assert metrics["ratios"]["int8_vs_ultralytics_onnx_int8"] > 0
+    assert metrics["input_size"] == "320x320"
     for name in expected:
         result = paths[name]
+        assert result["input_px"] == "320x320"
         assert result["frames"] == 6  # 3 frames x 2 rounds
         assert result["fps"] > 0
         assert result["p95_ms"] >= result["p50_ms"] > 0
@@ -58,16 +69,45 @@ def test_ratios_and_targets() -> None:
         "vigifeu_int8": {"fps": 30.0, "pre_post_over_inference": 0.05},
         "vigifeu_fp32": {"fps": 15.0},
         "ultralytics_onnx": {"fps": 25.0},
+        "ultralytics_onnx_int8": {"fps": 28.0},
         "ultralytics_torch": {"skipped": "no .pt"},
     }
     found = ratios(paths)
     assert found == {
         "int8_vs_fp32": 2.0,
         "int8_vs_ultralytics_onnx": 1.2,
+        "int8_vs_ultralytics_onnx_int8": pytest.approx(30 / 28),
         "int8_vs_ultralytics_torch": None,
     }
     checks = targets(paths, found)
+    # The ratio against ultralytics on the same INT8 file is informational: no target.
+    assert list(checks) == [*TARGETS, "pre_post_over_inference"]
     assert [checks[key]["met"] for key in checks] == [None, False, True, True]
+
+
+def test_ultralytics_runs_the_fp32_export_and_the_same_int8_file(tmp_path: Path) -> None:
+    rect = build_rectangular_detector(tmp_path / "m-int8.onnx")
+    fp32 = build_rectangular_detector(tmp_path / "m-fp32.onnx")
+    model, parent = load_model(rect), load_model(fp32)
+    checkpoint = tmp_path / "m-fp32.pt"
+    specs, skipped = plan_paths(model, parent, checkpoint, threads=1, config_dir=tmp_path)
+    by_name = {spec.name: spec for spec in specs}
+    assert list(by_name) == list(PATHS)
+    assert by_name["ultralytics_onnx"].model_path == fp32
+    assert by_name["ultralytics_onnx_int8"].model_path == rect
+    assert by_name["ultralytics_torch"].model_path == checkpoint
+    # Every path is planned at the model's rectangle: torch predict gets it as imgsz.
+    assert {spec.input_size for spec in specs} == {InputSize(320, 240)}
+    assert skipped == {}
+
+
+def test_without_fp32_parent_ultralytics_onnx_says_it_runs_the_model_file(tmp_path: Path) -> None:
+    model = load_model(build_rectangular_detector(tmp_path / "m.onnx"))
+    specs, skipped = plan_paths(model, None, None, threads=1, config_dir=tmp_path)
+    [onnx_spec] = [spec for spec in specs if spec.name == "ultralytics_onnx"]
+    assert onnx_spec.model_path == model.path
+    assert "no FP32 parent" in str(onnx_spec.note)
+    assert "already runs the model's own file" in skipped["ultralytics_onnx_int8"]
 
 
 def test_flops_of_a_conv_and_a_matmul(tmp_path: Path) -> None:
@@ -94,7 +134,8 @@ def test_flops_of_a_conv_and_a_matmul(tmp_path: Path) -> None:
 
 @pytest.fixture(scope="module")
 def yolo_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """An untrained 2-class YOLOv8n: ``yolo.pt`` and its ONNX export ``yolo.onnx`` beside it."""
+    """An untrained 2-class YOLOv8n: ``yolo.pt`` and beside it ``yolo.onnx``, its export with a
+    static 320x256 (width x height) input."""
     pytest.importorskip("ultralytics", reason="the torch baseline needs the train extra")
     import torch
     from ultralytics import YOLO
@@ -108,7 +149,7 @@ def yolo_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
     with warnings.catch_warnings():
         # The TorchScript exporter ultralytics calls warns (deprecation, tracer): not ours to fix.
         warnings.simplefilter("ignore")
-        YOLO(str(checkpoint)).export(format="onnx", imgsz=320, simplify=False, verbose=False)
+        YOLO(str(checkpoint)).export(format="onnx", imgsz=[256, 320], simplify=False, verbose=False)
     return checkpoint
 
 
@@ -127,8 +168,15 @@ def test_the_pytorch_baseline_runs_on_the_checkpoint_beside_the_model(
     assert torch_path["model"] == str(yolo_checkpoint)
     assert torch_path["frames"] == 2
     assert metrics["ratios"]["int8_vs_ultralytics_torch"] > 0
-    # YOLOv8n at 320 is 8.7 GFLOPs at 640 / 4 = 2.2 (thop); the graph count skips a few ops.
-    assert metrics["gflops_per_frame"] == pytest.approx(2.2, rel=0.1)
+    # The torch path predicts at the model's rectangle, imgsz (height, width): a 640x480 frame
+    # becomes 320x240, padded to 256 rows (stride 32), the very tensor of the ONNX paths.
+    assert torch_path["imgsz"] == [256, 320]
+    assert {path["input_px"] for path in metrics["paths"].values() if "input_px" in path} == {
+        "320x256"
+    }
+    # YOLOv8n is 8.7 GFLOPs at 640x640 (thop), so 8.7 * 320 * 256 / 640**2 = 1.74 here; the
+    # graph count skips a few ops.
+    assert metrics["gflops_per_frame"] == pytest.approx(1.74, rel=0.1)
 
 
 def test_a_path_that_cannot_load_is_skipped_with_its_reason(
@@ -138,7 +186,7 @@ def test_a_path_that_cannot_load_is_skipped_with_its_reason(
     broken.write_bytes(b"not a model")
 
     def spec(name: str, path: Path) -> PathSpec:
-        return PathSpec(name, "vigifeu", path, 320, 0.25, 0.45, 1, tmp_path)
+        return PathSpec(name, "vigifeu", path, InputSize(320, 320), 0.25, 0.45, 1, tmp_path)
 
     images = sorted((tiny_dataset.parent / "images" / "val").glob("*.jpg"))[:2]
     paths = measure_paths(
