@@ -7,9 +7,9 @@ rotating, so a load spike on a shared machine lands on every setting alike; the 
 only comparable within one run. The optional 2x2 tiling is the edge's own ``tiles=2`` mode at the
 smallest size: the full frame plus four overlapping tiles, merged by NMS.
 
-Choice rule: the best smoke AP50 wins, unless a cheaper setting is within ``tolerance`` of it;
-then the cheapest of those (p50 inference ms) wins. One AP50 point on ~100 boxes is about one
-plume, under the noise of the val set, while each size step costs 1.5x the milliseconds.
+The choice (``benchmarks.input_size_choice``): the cheapest setting (p50 inference ms) whose
+smoke AP50 is not shown, by a paired bootstrap over the val images, to trail the best by more
+than one point.
 """
 
 from __future__ import annotations
@@ -27,6 +27,14 @@ import numpy as np
 from benchmarks.accuracy import AP_SCORE_FLOOR, DEFAULT_THREADS, measure, to_image_boxes
 from benchmarks.dataset import DatasetError, DatasetSplit, load_split
 from benchmarks.frames import ImageReadError, make_frame, read_image, with_progress
+from benchmarks.input_size_choice import (
+    TOLERANCE_AP50,
+    Candidate,
+    Counts,
+    decide,
+    resample_counts,
+    resampled_ap50,
+)
 from benchmarks.metrics import ClassMatches, ImageBoxes
 from benchmarks.model import (
     DEFAULT_REGISTRY,
@@ -41,7 +49,6 @@ from edge.detect.registry import RegistryError, file_sha256, load_registry
 logger = logging.getLogger(__name__)
 
 DEFAULT_SIZES_PX = (640, 800, 960)
-TOLERANCE_AP50 = 0.01  # one AP50 point
 # Research notes (smoke-detection-methods.md §2.4): judge the resolution on small plumes apart.
 SMALL_BOX_MAX_AREA = 0.01  # fraction of the frame
 
@@ -63,13 +70,6 @@ class Setting:
 
 
 @dataclass(frozen=True, slots=True)
-class Candidate:
-    label: str
-    ap50: float | None
-    cost_ms: float
-
-
-@dataclass(frozen=True, slots=True)
 class Measured:
     """Predictions and per-frame milliseconds of one setting over the split."""
 
@@ -85,19 +85,6 @@ def settings_of(sizes_px: Sequence[int], tiles: bool) -> tuple[Setting, ...]:
     ordered = sorted(set(sizes_px))
     tiled = (Setting(ordered[0], 2),) if tiles else ()
     return tuple(Setting(size) for size in ordered) + tiled
-
-
-def choose(candidates: Sequence[Candidate], tolerance: float = TOLERANCE_AP50) -> str | None:
-    """The cheapest setting whose AP50 is within ``tolerance`` of the best (None: no AP at all).
-
-    Ties on cost go to the higher AP50. The 1e-9 slack keeps a setting exactly ``tolerance``
-    below the best in, whatever the float rounding of the two means."""
-    scored = [(c.ap50, c) for c in candidates if c.ap50 is not None]
-    if not scored:
-        return None
-    best = max(ap50 for ap50, _ in scored)
-    close = [(c.cost_ms, -ap50, c.label) for ap50, c in scored if ap50 >= best - tolerance - 1e-9]
-    return min(close)[2]
 
 
 def operating_point(checkpoint: Path, registry: Path | None) -> tuple[float, float, str | None]:
@@ -201,26 +188,35 @@ def setting_metrics(
     split: DatasetSplit,
     measured: Measured,
     threshold: float,
-) -> dict[str, Any]:
-    """The ``metrics.json`` entry of one setting."""
+    counts: Counts,
+) -> tuple[dict[str, Any], Candidate]:
+    """The ``metrics.json`` entry of one setting, and the setting as a candidate of the choice."""
     matches, accuracy = measure(split, measured.predictions, model, threshold)
-    classes = accuracy["classes"]
+    classes = dict(accuracy["classes"])
     inference_ms = _median(measured.inference_ms)
-    smoke = dict(classes["smoke"]) if "smoke" in classes else {"ap50": None}
+    resampled = np.zeros(0)
     if "smoke" in split.class_names:
-        small_boxes, small_recall = small_box_recall(
-            split, matches[split.class_names.index("smoke")], threshold
+        smoke_matches = matches[split.class_names.index("smoke")]
+        truths = np.array(
+            [int((i.truth.class_ids == smoke_matches.class_id).sum()) for i in split.images]
         )
-        smoke |= {"small_boxes": small_boxes, "small_recall": small_recall}
-    ap50 = smoke["ap50"]
-    return {
+        resampled = resampled_ap50(smoke_matches, truths, counts)
+        small_boxes, small_recall = small_box_recall(split, smoke_matches, threshold)
+        finite = resampled[np.isfinite(resampled)]
+        interval = np.percentile(finite, [2.5, 97.5]).tolist() if len(finite) else None
+        classes["smoke"] = classes["smoke"] | {
+            "ap50_ci95": interval,
+            "small_boxes": small_boxes,
+            "small_recall": small_recall,
+        }
+    ap50 = classes.get("smoke", {}).get("ap50")
+    row = {
         "label": setting.label,
         "size_px": setting.size_px,
         "tiles": setting.tiles,
         "onnx": str(model.path),
         "onnx_sha256": model.info.sha256,
-        "classes": {name: values for name, values in classes.items() if name != "smoke"}
-        | {"smoke": smoke},
+        "classes": classes,
         "negatives": accuracy["negatives"],
         "inference_ms_p50": inference_ms,
         "total_ms_p50": _median(measured.total_ms),
@@ -228,6 +224,7 @@ def setting_metrics(
             100.0 * ap50 / inference_ms if ap50 is not None and inference_ms else None
         ),
     }
+    return row, Candidate(setting.label, ap50, inference_ms or 0.0, resampled)
 
 
 def run_input_size(
@@ -257,11 +254,17 @@ def run_input_size(
         for size, path in exported.items()
     }
     measured, frame_sizes = run_interleaved(split, open_detectors(settings, models, threads))
-    rows = [setting_metrics(s, models[s.size_px], split, measured[s], operating) for s in settings]
-    candidates = [
-        Candidate(row["label"], row["classes"]["smoke"]["ap50"], row["inference_ms_p50"] or 0.0)
-        for row in rows
-    ]
+    counts = resample_counts(len(split.images))
+    rows, candidates = zip(
+        *(
+            setting_metrics(s, models[s.size_px], split, measured[s], operating, counts)
+            for s in settings
+        ),
+        strict=True,
+    )
+    decision = decide(candidates)
+    for row in rows:
+        row["smoke_ap50_gap_to_best"] = decision.gap_to_best.get(row["label"])
     return {
         "checkpoint": str(checkpoint),
         "checkpoint_sha256": file_sha256(checkpoint),
@@ -278,10 +281,13 @@ def run_input_size(
             "metric": "smoke ap50",
             "cost": "inference_ms_p50",
             "tolerance": TOLERANCE_AP50,
-            "text": "the cheapest setting whose smoke AP50 is within the tolerance of the best",
+            "bootstrap_rounds": len(counts),
+            "text": "the cheapest setting whose smoke AP50 trails the best by at most the "
+            "tolerance, at the 2.5th percentile of a paired bootstrap over images",
         },
-        "settings": rows,
-        "choice": choose(candidates),
+        "settings": list(rows),
+        "best": decision.best,
+        "choice": decision.choice,
     }
 
 

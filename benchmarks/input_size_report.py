@@ -65,10 +65,13 @@ def table_rows(metrics: dict[str, Any]) -> list[list[Any]]:
     rows = []
     for row in metrics["settings"]:
         smoke, fire = row["classes"]["smoke"], row["classes"].get("fire", {})
+        interval = smoke.get("ap50_ci95")
         rows.append(
             [
                 f"**{row['label']}**" if row["label"] == metrics["choice"] else row["label"],
                 smoke["ap50"],
+                f"{interval[0]:.3f}–{interval[1]:.3f}" if interval else None,
+                row["smoke_ap50_gap_to_best"],
                 smoke.get("ap50_95"),
                 smoke.get("recall"),
                 smoke.get("small_recall"),
@@ -84,6 +87,8 @@ def table_rows(metrics: dict[str, Any]) -> list[list[Any]]:
 HEADERS = (
     "setting",
     "smoke AP50",
+    "95% interval",
+    "best ahead by (95%)",
     "smoke AP50-95",
     "smoke recall",
     "small smoke recall",
@@ -115,8 +120,10 @@ def report_markdown(metrics: dict[str, Any], command: str) -> str:
             "",
             markdown_table(HEADERS, table_rows(metrics)),
             "",
-            f"**Choice: {choice}.** Rule: {rule['text']} ({rule['tolerance'] * 100:g} AP50 "
-            f"point), cost = {rule['cost']}.",
+            f"**Choice: {choice}** (best smoke AP50: {metrics['best']}). Rule: {rule['text']} "
+            f"({rule['tolerance'] * 100:g} AP50 point, {rule['bootstrap_rounds']} rounds), "
+            f"cost = {rule['cost']}. 'best ahead by (95%)' is that percentile of (best AP50 - "
+            "this AP50): at most the tolerance keeps a setting in the race.",
             "",
             "Settings ran interleaved frame by frame in one process, so their milliseconds "
             "compare with each other, not with other runs. Each size is a static FP32 ONNX "

@@ -6,16 +6,12 @@ import json
 from pathlib import Path
 
 import cv2
+import numpy as np
 import pytest
 
-from benchmarks.input_size import (
-    Candidate,
-    InputSizeError,
-    Setting,
-    choose,
-    operating_point,
-    settings_of,
-)
+from benchmarks.input_size import InputSizeError, Setting, operating_point, settings_of
+from benchmarks.input_size_choice import Candidate, decide, resample_counts, resampled_ap50
+from benchmarks.metrics import ImageBoxes, average_precision, match_class
 from tests.unit.benchmarks.synthetic import write_registry
 from vigifeu.cli import main
 
@@ -45,8 +41,48 @@ def table(*rows: tuple[str, float | None, float]) -> list[Candidate]:
         ([], None),
     ],
 )
-def test_the_choice_rule(candidates: list[Candidate], expected: str | None) -> None:
-    assert choose(candidates) == expected
+def test_the_choice_rule_on_point_estimates(
+    candidates: list[Candidate], expected: str | None
+) -> None:
+    assert decide(candidates).choice == expected
+
+
+def resampled(label: str, ap50: float, cost_ms: float, rounds: list[float]) -> Candidate:
+    return Candidate(label, ap50, cost_ms, np.array(rounds))
+
+
+def test_a_bigger_input_must_be_ahead_beyond_the_noise_to_win() -> None:
+    # 800 is 2 points ahead on the point estimates, but 640 beats it in some rounds.
+    noisy = [
+        resampled("640", 0.57, 100, [0.50, 0.55, 0.57, 0.60, 0.64]),
+        resampled("800", 0.59, 160, [0.55, 0.57, 0.59, 0.58, 0.63]),
+    ]
+    decision = decide(noisy)
+    assert (decision.best, decision.choice) == ("800", "640")
+    assert decision.gap_to_best["800"] == 0.0
+    assert decision.gap_to_best["640"] < 0.01
+    # Ahead by 2 to 3 points in every round: the bigger input wins.
+    clear = [
+        resampled("640", 0.57, 100, [0.50, 0.55, 0.57, 0.60, 0.64]),
+        resampled("800", 0.595, 160, [0.52, 0.575, 0.595, 0.625, 0.67]),
+    ]
+    assert decide(clear).choice == "800"
+
+
+def test_resampled_ap50_repeats_the_drawn_images() -> None:
+    box, elsewhere = [0.1, 0.1, 0.3, 0.3], [0.6, 0.6, 0.8, 0.8]
+    truths = [ImageBoxes.build([box], [0]), ImageBoxes.build([box], [0])]
+    # Image 0: the plume found at 0.9. Image 1: a false alarm at 0.8, the plume missed.
+    predictions = [ImageBoxes.build([box], [0], [0.9]), ImageBoxes.build([elsewhere], [0], [0.8])]
+    matches = match_class(truths, predictions, 0)
+    counts = np.array([[1, 1], [2, 0], [0, 2]])
+    rounds = resampled_ap50(matches, np.array([1, 1]), counts)
+    both = average_precision(matches.matched[0], 2)
+    assert rounds.tolist() == pytest.approx([both, 1.0, 0.0])
+    drawn = resample_counts(7, rounds=50, seed=3)
+    assert drawn.shape == (50, 7)
+    assert (drawn.sum(axis=1) == 7).all()
+    assert (drawn == resample_counts(7, rounds=50, seed=3)).all()
 
 
 def test_settings_are_sorted_and_tiles_go_to_the_smallest_size() -> None:
@@ -107,14 +143,17 @@ def test_the_command_exports_each_size_and_writes_metrics_report_and_plot(
         assert Path(row["onnx"]) == out / "onnx" / f"input-{row['size_px']}-fp32.onnx"
         assert set(row["classes"]) == {"smoke", "fire"}
         smoke = row["classes"]["smoke"]
-        assert {"ap50", "ap50_95", "recall", "small_boxes", "small_recall"} <= set(smoke)
+        expected = {"ap50", "ap50_95", "recall", "ap50_ci95", "small_boxes", "small_recall"}
+        assert expected <= set(smoke)
+        assert row["smoke_ap50_gap_to_best"] is not None
         assert smoke["boxes"] == 5
         assert row["inference_ms_p50"] > 0
         assert row["total_ms_p50"] >= row["inference_ms_p50"]
     assert metrics["choice"] in {"64", "96", "64 2x2 tiles"}
+    assert metrics["rule"]["bootstrap_rounds"] == 1000
     report = (out / "report.md").read_text()
     assert "vigifeu bench input-size --checkpoint" in report
-    assert f"**Choice: {metrics['choice']}.**" in report
+    assert f"**Choice: {metrics['choice']}** (best smoke AP50: " in report
     assert cv2.imread(str(out / "ap50_vs_ms.png")) is not None
 
 
