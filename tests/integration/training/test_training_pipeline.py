@@ -14,6 +14,7 @@ import yaml
 
 from edge.config import Detector as DetectorConfig
 from edge.detect.onnx_detector import open_detector
+from edge.detect.preprocess import InputSize
 from edge.detect.registry import load_registry, resolve_model
 from edge.messages import DetectionClass, Frame
 from tests.integration.training.conftest import TrainedTiny
@@ -58,6 +59,8 @@ def test_train_export_quantize_publish_and_run_int8(
         "--recipe", str(trained_tiny.recipe),
         "--name", "ci-tiny",
         "--version", "0.1-e1",
+        # The generated frames are 4:3: export at their aspect (the recipe trained at 128 square).
+        "--input-size", "128x96",
         "--val", f"synthetic={trained_tiny.dataset / 'data.yaml'}",
         "--calibration", str(trained_tiny.dataset),
         "--calibration-frames", "16",
@@ -88,7 +91,8 @@ def test_train_export_quantize_publish_and_run_int8(
     assert int8.parent == fp32.name
     assert fp32.parent == "ci-tiny-0.1-e1-fp32.pt"
     assert (models / fp32.parent).is_file()
-    assert int8.input_size == 128
+    assert int8.input_shape == InputSize(128, 96)
+    assert "1x3x96x128" in (models / str(int8.card)).read_text()
     assert (
         int8.metrics["synthetic"]["classes"]["smoke"]["ap50"]
         == outcome["metrics"]["int8"]["synthetic"]["classes"]["smoke"]["ap50"]
@@ -113,6 +117,7 @@ def test_train_export_quantize_publish_and_run_int8(
     detector = open_detector(
         DetectorConfig(model="default", registry=models / "registry.yaml"), 0.25
     )
+    assert detector.input_size == InputSize(128, 96)  # the file's shape, matching the registry
     hits = 0
     positives = val_positives(trained_tiny.dataset)
     for sequence, (image_path, truth) in enumerate(positives):
