@@ -1,9 +1,14 @@
 """``vigifeu bench ingest``: central's ingest rate against the raw broker rate, same run, same load.
 
-Workload: simulated fires in the hills between Grasse and Menton, each seen by two of the three
+Workload: simulated fires on land between Grasse and Menton, each seen by two of the three
 real lookout sites of the 06 (cabanelle, courmettes, valbonne; six fixed 87 deg cameras per site,
-60 deg apart) with a line of sight on the committed DEM; the box of each sighting stands on the
-fire's true direction (azimuth and apparent elevation), a new fire every 5 min. Each camera's
+60 deg apart, lenses 10 m above the DEM) with a line of sight on the committed DEM; the box of
+each sighting stands where the camera model images the fire's true direction (azimuth and
+apparent elevation), a new fire every 5 min. That is a stress case for clustering too: two fires
+always burn at once, often a few km apart in the same direction from one site, and the
+publishers (one per topic, as fast as they can) deliver each camera's alerts in capture order
+but the cameras out of step with each other, so ``incidents`` (of ``--fires``) shows how often
+two fires were taken for one. Each camera's
 event is a start, ``--updates`` updates 60 s apart (the edge's minimum update interval) with a
 box that drifts, and an end. Start and update alerts carry a full
 frame and a crop snapshot of the sizes the edge measured (45 kB and 15 kB), as real alerts do.
@@ -29,7 +34,6 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import math
 import os
 import shutil
 import socket
@@ -42,7 +46,7 @@ import urllib.request
 import uuid
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -52,18 +56,23 @@ from pyproj import Geod
 
 import contracts
 from central.geo import load_geodata
+from central.geo.camera_model import CameraModel
 from central.geo.raymarch import Eye, apparent_elevation_deg, line_of_sight
 
 logger = logging.getLogger(__name__)
 
 GEOD = Geod(ellps="WGS84")
-SITES = {  # shared/geodata/poi/pyronear_camera_sites.geojson, lens 10 m above the ground
-    "cabanelle": (43.7866472, 7.419608279, 1090.0),
-    "courmettes": (43.71559208, 7.026486331, 810.0),
-    "valbonne": (43.6233636, 7.02793957, 210.0),
+SITES = {  # (latitude, longitude) from shared/geodata/poi/pyronear_camera_sites.geojson
+    "cabanelle": (43.7866472, 7.419608279),
+    "courmettes": (43.71559208, 7.026486331),
+    "valbonne": (43.6233636, 7.02793957),
 }
+MAST_M = 10.0  # lens above the DEM's ground (the DEM, not the site's listed height: the locator
+# casts its rays over the DEM, and an eye under it sees nothing)
+MIN_FIRE_GROUND_M = 20.0  # land only: SRTM writes the sea as 0 m
 CAMERA_HEADINGS_DEG = (0, 60, 120, 180, 240, 300)
 HFOV_DEG, VFOV_DEG = 87.0, 44.0
+IMAGE_WIDTH_PX, IMAGE_HEIGHT_PX = 1920, 1080
 FULL_SNAPSHOT_BYTES, CROP_SNAPSHOT_BYTES = 45_000, 15_000
 MODEL = contracts.ModelInfo(name="vigifeu-smoke", version="bench", sha256="0" * 64)
 T0 = datetime(2026, 7, 14, 12, 0, tzinfo=UTC)
@@ -114,58 +123,96 @@ class Fire:
     latitude_deg: float
     longitude_deg: float
     ground_m: float
-    sites: tuple[str, str]
+    sites: tuple[str, ...]  # the two sites that see it
+
+
+def _eyes() -> dict[str, Eye]:
+    dem = load_geodata().dem
+    assert dem is not None, "the committed DEM is needed"
+    return {
+        site: Eye(lon, lat, float(dem.elevation_m(lon, lat)) + MAST_M)
+        for site, (lat, lon) in SITES.items()
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class CameraView:
+    """Where one site's camera that points closest to a fire images its smoke base."""
+
+    camera_id: str
+    geometry: contracts.CameraGeometry
+    center_x: float  # normalised column of the base
+    base_y: float  # normalised row of the base
+
+
+# The largest plume box (width 0.006 + 0.001 * updates, height 0.02 + 0.004 * updates) must
+# fit in the frame around its base.
+FRAME_MARGIN = 0.1
+
+
+def _camera_view(eye: Eye, fire: Fire) -> CameraView | None:
+    """The camera that points closest to the fire, and where the fire's direction images in it
+    (the locator's camera model); None when the plume would not fit in that frame."""
+    bearing, _, distance_m = GEOD.inv(
+        eye.longitude_deg, eye.latitude_deg, fire.longitude_deg, fire.latitude_deg
+    )
+    bearing %= 360.0
+    heading = min(CAMERA_HEADINGS_DEG, key=lambda h: abs((bearing - h + 180) % 360 - 180))
+    target = Eye(fire.longitude_deg, fire.latitude_deg, fire.ground_m + SMOKE_BASE_ABOVE_GROUND_M)
+    elevation = apparent_elevation_deg(eye, target, distance_m)
+    geometry = contracts.CameraGeometry(
+        latitude_deg=eye.latitude_deg,
+        longitude_deg=eye.longitude_deg,
+        lens_altitude_m=eye.altitude_m,
+        azimuth_deg=float(heading),
+        tilt_deg=TILT_DEG,
+        hfov_deg=HFOV_DEG,
+        vfov_deg=VFOV_DEG,
+        image_width_px=IMAGE_WIDTH_PX,
+        image_height_px=IMAGE_HEIGHT_PX,
+    )
+    u_px, v_px = CameraModel.from_geometry(geometry).direction_to_pixel(bearing, elevation)
+    center_x, base_y = float(u_px) / IMAGE_WIDTH_PX, float(v_px) / IMAGE_HEIGHT_PX
+    if not (FRAME_MARGIN <= center_x <= 1 - FRAME_MARGIN and FRAME_MARGIN <= base_y <= 1):
+        return None  # also NaN: behind the camera
+    return CameraView(f"cam-{heading:03d}", geometry, center_x, base_y)
 
 
 def _fires(count: int, rng: np.random.Generator) -> list[Fire]:
-    """Random points in the hills between Grasse and Menton seen by two sites (line of sight)."""
-    geodata = load_geodata()
+    """Random points on land between Grasse and Menton, each framed by the cameras of two sites
+    with a line of sight."""
+    geodata, eyes = load_geodata(), _eyes()
     assert geodata.dem is not None, "the committed DEM is needed"
     fires: list[Fire] = []
     while len(fires) < count:
         latitude, longitude = float(rng.uniform(43.62, 43.92)), float(rng.uniform(7.0, 7.42))
         ground_m = float(geodata.dem.elevation_m(longitude, latitude))
+        if not ground_m >= MIN_FIRE_GROUND_M:  # also rejects NaN (no terrain data)
+            continue
+        fire = Fire(latitude, longitude, ground_m, ())
         target = Eye(longitude, latitude, ground_m + SMOKE_BASE_ABOVE_GROUND_M)
         seen_by = [
             site
-            for site, (lat, lon, altitude) in sorted(SITES.items())
-            if line_of_sight(geodata.dem, Eye(lon, lat, altitude), target)
+            for site, eye in sorted(eyes.items())
+            if line_of_sight(geodata.dem, eye, target) and _camera_view(eye, fire) is not None
         ]
         if len(seen_by) >= 2:
             pair = rng.choice(seen_by, size=2, replace=False)
-            fires.append(Fire(latitude, longitude, ground_m, (str(pair[0]), str(pair[1]))))
+            fires.append(replace(fire, sites=(str(pair[0]), str(pair[1]))))
     return fires
 
 
 def _event(
-    rng: np.random.Generator, site: str, fire: Fire, start: datetime, updates: int
+    rng: np.random.Generator, site: str, eye: Eye, fire: Fire, start: datetime, updates: int
 ) -> tuple[str, list[contracts.AlertMessage]]:
     """The alerts of one camera's event: the box stands on the fire's true direction."""
-    latitude, longitude, altitude = SITES[site]
-    bearing, _, distance_m = GEOD.inv(longitude, latitude, fire.longitude_deg, fire.latitude_deg)
-    bearing %= 360.0
-    heading = min(CAMERA_HEADINGS_DEG, key=lambda h: abs((bearing - h + 180) % 360 - 180))
-    offset = (bearing - heading + 180) % 360 - 180
-    center_x = 0.5 + math.tan(math.radians(offset)) / (2 * math.tan(math.radians(HFOV_DEG / 2)))
-    elevation = apparent_elevation_deg(
-        Eye(longitude, latitude, altitude),
-        Eye(fire.longitude_deg, fire.latitude_deg, fire.ground_m + SMOKE_BASE_ABOVE_GROUND_M),
-        distance_m,
-    )
-    base_y = 0.5 - math.tan(math.radians(elevation - TILT_DEG)) / (
-        2 * math.tan(math.radians(VFOV_DEG / 2))
-    )
-    camera_id = f"cam-{heading:03d}"
-    geometry = contracts.CameraGeometry(
-        latitude_deg=latitude,
-        longitude_deg=longitude,
-        lens_altitude_m=altitude,
-        azimuth_deg=float(heading),
-        tilt_deg=TILT_DEG,
-        hfov_deg=HFOV_DEG,
-        vfov_deg=VFOV_DEG,
-        image_width_px=1920,
-        image_height_px=1080,
+    view = _camera_view(eye, fire)
+    assert view is not None, "fires are drawn framed by their sites"
+    camera_id, geometry, center_x, base_y = (
+        view.camera_id,
+        view.geometry,
+        view.center_x,
+        view.base_y,
     )
     event_id, alerts = uuid.uuid4(), []
     for sequence in range(updates + 2):
@@ -212,12 +259,12 @@ def _event(
 
 
 def make_workload(fires: int, updates: int, seed: int) -> Workload:
-    rng = np.random.default_rng(seed)
+    rng, eyes = np.random.default_rng(seed), _eyes()
     timed: dict[str, list[tuple[datetime, str]]] = defaultdict(list)
     for index, fire in enumerate(_fires(fires, rng)):
         start = T0 + timedelta(seconds=FIRE_SPACING_S * index)
         for site in fire.sites:
-            topic, alerts = _event(rng, site, fire, start, updates)
+            topic, alerts = _event(rng, site, eyes[site], fire, start, updates)
             timed[topic] += [(a.captured_at, contracts.encode_message(a).decode()) for a in alerts]
     lines = {topic: [line for _, line in sorted(items)] for topic, items in timed.items()}
     sizes = [len(line) for topic_lines in lines.values() for line in topic_lines]
@@ -393,11 +440,11 @@ def central_rate(
 
 def latency_ms(port: int, http_ports: Sequence[int], count: int, seed: int) -> list[float]:
     """Publish one start alert at a time into an idle central; time until it is stored."""
-    rng = np.random.default_rng(seed + 1)
+    rng, eyes = np.random.default_rng(seed + 1), _eyes()
     samples = []
     for index, fire in enumerate(_fires(count, rng)):
         start = T0 + timedelta(days=1, seconds=3600 * index)
-        topic, alerts = _event(rng, fire.sites[0], fire, start, updates=0)
+        topic, alerts = _event(rng, fire.sites[0], eyes[fire.sites[0]], fire, start, updates=0)
         before = _received(http_ports)
         started = time.perf_counter()
         subprocess.run(

@@ -59,9 +59,10 @@ class CentralSettings(BaseSettings):
     # Farthest distance at which a lookout camera reports smoke: 40 km is the practical limit
     # of the 06 sites (the cabanelle-valbonne baseline is 36 km).
     cluster_max_range_m: float = Field(default=40_000.0, gt=0)
-    # Angular slack added to each bearing cone: covers calibration error (0.3 deg), the box
-    # width approximation and lens distortion (up to 3.6 deg at the edge of a wide lens).
-    cluster_margin_deg: float = Field(default=4.0, ge=0, le=30)
+    # Angular slack added to each side of a bearing cone (computed with the full camera model):
+    # ~3 sigma of a calibrated heading (0.3 deg). Raise it for cameras not calibrated on
+    # landmarks, or two cameras' sightings of one fire become two incidents.
+    cluster_margin_deg: float = Field(default=1.0, ge=0, le=30)
 
     @field_validator("mqtt_url")
     @classmethod

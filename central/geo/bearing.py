@@ -46,6 +46,7 @@ class BoxBearing:
     elevation_deg: float
     azimuth_sigma_deg: float
     elevation_sigma_deg: float
+    width_deg: float = 0.0  # angular width of the box at its base row
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +96,7 @@ def box_bearing(
         elevation_deg=float(np.asarray(elevation)),
         azimuth_sigma_deg=azimuth_sigma,
         elevation_sigma_deg=elevation_sigma,
+        width_deg=width_deg,
     )
 
 

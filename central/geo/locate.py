@@ -205,6 +205,21 @@ class Locator:
             degenerate or best.reason,
         )
 
+    def distance_interval_m(self, sighting: Sighting) -> tuple[float, float | None] | None:
+        """The near end of the terrain interval always holds (nothing in front of the first
+        ground the ray meets can stand on it); the far end only when the ray lands on a slope
+        it does not come out of within 1 km: a ridge it merely clips may hide the base behind."""
+        try:
+            terrain = self._view(sighting).terrain
+        except ValueError:
+            return None
+        if terrain is None or terrain.interval_m is None:
+            return None
+        near_m, far_m = terrain.interval_m
+        if terrain.hit is None or terrain.hit.reemerges:
+            return near_m, None
+        return near_m, far_m
+
     def _view(self, sighting: Sighting) -> _View:
         geometry = sighting.geometry
         eye = Eye(geometry.longitude_deg, geometry.latitude_deg, geometry.lens_altitude_m)

@@ -8,6 +8,7 @@ change only when the batch is located, after all its alerts, so the stored point
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -17,6 +18,7 @@ from sqlalchemy.orm import Session
 
 import contracts
 from central.db import Incident, Location
+from central.geo.locate import Sighting
 from central.incidents.clustering import (
     BearingCone,
     ClusterConfig,
@@ -27,7 +29,9 @@ from central.incidents.clustering import (
     point_radius_m,
 )
 from central.incidents.lifecycle import OPEN_STATUSES
-from central.incidents.locating import latest_sightings_of
+from central.incidents.locating import Locator, latest_sightings_of
+
+logger = logging.getLogger(__name__)
 
 # Locations whose point gates clustering: two-camera fixes, and one-camera DEM fixes that passed
 # the locator's quality gates. If a terrain fix is wrong, a second camera's true sighting makes
@@ -50,17 +54,23 @@ class _Candidate:
 class OpenIncidents:
     """Clustering candidates of one batch: ``load`` once, then ``choose``, ``add``, ``note``."""
 
-    def __init__(self, config: ClusterConfig) -> None:
+    def __init__(self, config: ClusterConfig, locator: Locator) -> None:
         self._config = config
+        self._locator = locator
         self._candidates: dict[int, _Candidate] = {}
 
     @classmethod
     def load(
-        cls, session: Session, since: datetime, touched: Collection[int], config: ClusterConfig
+        cls,
+        session: Session,
+        since: datetime,
+        touched: Collection[int],
+        config: ClusterConfig,
+        locator: Locator,
     ) -> OpenIncidents:
         """Open incidents seen since ``since`` and those of ``touched`` (which the batch's
         alerts may bring into the time window), with their points and latest cones."""
-        loaded = cls(config)
+        loaded = cls(config, locator)
         rows = session.execute(
             select(
                 Incident.id,
@@ -83,10 +93,30 @@ class OpenIncidents:
             loaded._candidates[incident_id] = _Candidate(last_seen_at, point)
         for incident_id, sightings in latest_sightings_of(session, loaded._candidates).items():
             latest = loaded._candidates[incident_id].latest
-            for s in sightings:
-                cone = cone_from_box(s.camera_key, s.geometry, s.box, config.margin_deg)
-                latest[s.camera_key] = (s.captured_at, cone)
+            for sighting in sightings:
+                latest[sighting.camera_key] = (sighting.captured_at, loaded.cone(sighting))
         return loaded
+
+    def cone(self, sighting: Sighting) -> BearingCone | None:
+        """The sighting's bearing cone, cut to the distances the terrain allows; None when its
+        lens model is unusable (the event then starts its own incident)."""
+        try:
+            range_m = self._locator.distance_interval_m(sighting)
+        except Exception:
+            # Clustering goes on with the whole cone: a geolocation bug must not lose alerts.
+            logger.exception("no terrain distance for a sighting of %s", sighting.camera_key)
+            range_m = None
+        try:
+            return cone_from_box(
+                sighting.camera_key,
+                sighting.geometry,
+                sighting.box,
+                self._config.margin_deg,
+                range_m,
+            )
+        except ValueError as error:
+            logger.warning("no bearing cone for %s: %s", sighting.camera_key, error)
+            return None
 
     def choose(self, cone: BearingCone | None, captured_at: datetime) -> int | None:
         """The incident a new event seen in ``cone`` joins (``clustering.choose_incident``)."""

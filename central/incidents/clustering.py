@@ -8,9 +8,15 @@ of the box plus a margin). An incident accepts it when, within the time window:
    cone passes within its uncertainty disc;
 3. else the cone crosses the common area of the incident's cones (within the maximum range).
 
-The azimuths use the rectilinear/equidistant lens law and ignore tilt, roll and distortion
-(wrong by up to ~3.6 deg at the edge of a wide lens): the margin absorbs it. The exact bearings
-come from the locator afterwards. Cones are polygons in a local equirectangular frame in metres
+A cone may carry the ground-distance interval the terrain allows for the smoke base (one camera
++ DEM): the cone is then only the annular sector between those distances (with slack), so a
+second camera's cone must cross it there, not anywhere within 40 km. Without it, two fires
+burning at once in front of three lookouts were merged whenever a cone of one crossed a cone of
+the other (19 of 60 fires in ``vigifeu bench ingest``).
+
+The cone is the locator's bearing of the box (camera model with lens distortion, tilt and roll:
+``central.geo.bearing``) widened by the box and a calibration margin. Cones are polygons in a
+local equirectangular frame in metres
 about the new camera; over 40 km of the 06 its angle distortion is under 0.2 deg.
 """
 
@@ -25,6 +31,8 @@ import numpy as np
 from shapely import Point, Polygon
 
 import contracts
+from central.geo.bearing import box_bearing
+from central.geo.camera_model import CameraModel
 
 EARTH_RADIUS_M = 6_371_008.8
 # Arc points of a cone polygon are at most this far apart in azimuth.
@@ -37,13 +45,17 @@ POINT_SIGMAS = 3.0
 # that drifts or is re-detected moves by a fraction of a degree between events (0.5 deg is
 # 11 px on a 1920 px, 87 deg view).
 SAME_CAMERA_SLACK_DEG = 0.5
+# The terrain interval is already +-2 sigma of elevation; the slack absorbs a tilt
+# miscalibration and a plume base drawn a little low or high.
+RANGE_SLACK_FRACTION = 0.1
+RANGE_SLACK_M = 300.0
 
 
 @dataclass(frozen=True, slots=True)
 class ClusterConfig:
     window_s: float = 1800.0
     max_range_m: float = 40_000.0
-    margin_deg: float = 4.0
+    margin_deg: float = 1.0  # ~3 sigma of a calibrated heading (0.3 deg)
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +68,8 @@ class BearingCone:
     azimuth_deg: float
     half_width_deg: float  # of the box alone
     margin_deg: float  # calibration and lens slack, added when comparing across cameras
+    # Ground distance (near, far or None = open) where the terrain allows the smoke base.
+    range_m: tuple[float, float | None] | None = None
 
     @property
     def gate_half_width_deg(self) -> float:
@@ -87,29 +101,23 @@ def point_radius_m(semi_major_m: float | None) -> float:
     return max(POINT_SIGMAS * semi_major_m, MIN_POINT_RADIUS_M)
 
 
-def _column_offset_deg(x: float, geometry: contracts.CameraGeometry) -> float:
-    """Horizontal angle of normalised column ``x`` from the image centre (positive right)."""
-    half_fov_rad = math.radians(geometry.hfov_deg / 2)
-    if geometry.lens.projection == "equidistant":
-        return math.degrees((2 * x - 1) * half_fov_rad)
-    return math.degrees(math.atan((2 * x - 1) * math.tan(half_fov_rad)))
-
-
 def cone_from_box(
     camera_key: str,
     geometry: contracts.CameraGeometry,
     box: contracts.BoundingBox,
     margin_deg: float,
+    range_m: tuple[float, float | None] | None = None,
 ) -> BearingCone:
-    left_deg = _column_offset_deg(box.x_min, geometry)
-    right_deg = _column_offset_deg(box.x_max, geometry)
+    """The cone of a box; ValueError for a lens whose distortion folds the frame edge."""
+    bearing = box_bearing(CameraModel.from_geometry(geometry), box)
     return BearingCone(
         camera_key=camera_key,
         latitude_deg=geometry.latitude_deg,
         longitude_deg=geometry.longitude_deg,
-        azimuth_deg=(geometry.azimuth_deg + (left_deg + right_deg) / 2) % 360,
-        half_width_deg=(right_deg - left_deg) / 2,
+        azimuth_deg=bearing.azimuth_deg % 360,
+        half_width_deg=bearing.width_deg / 2,
         margin_deg=margin_deg,
+        range_m=range_m,
     )
 
 
@@ -141,8 +149,15 @@ class _LocalFrame:
         north = math.radians(latitude_deg - self.latitude_deg) * EARTH_RADIUS_M
         return east, north
 
-    def cone_polygon(self, cone: BearingCone, range_m: float) -> Polygon:
+    def cone_polygon(self, cone: BearingCone, max_range_m: float) -> Polygon:
+        """The cone up to ``max_range_m``, cut to its terrain distance interval when it has one."""
         x0, y0 = self.to_xy(cone.latitude_deg, cone.longitude_deg)
+        near_m, far_m = 0.0, max_range_m
+        if cone.range_m is not None:
+            near, far = cone.range_m
+            near_m = max(0.0, near * (1 - RANGE_SLACK_FRACTION) - RANGE_SLACK_M)
+            if far is not None:
+                far_m = min(max_range_m, far * (1 + RANGE_SLACK_FRACTION) + RANGE_SLACK_M)
         half_width_deg = cone.gate_half_width_deg
         steps = max(2, math.ceil(2 * half_width_deg / ARC_STEP_DEG) + 1)
         azimuths_rad = np.radians(
@@ -152,10 +167,12 @@ class _LocalFrame:
                 steps,
             )
         )
-        arc = zip(
-            x0 + range_m * np.sin(azimuths_rad), y0 + range_m * np.cos(azimuths_rad), strict=True
-        )
-        return Polygon([(x0, y0), *arc])
+        east, north = np.sin(azimuths_rad), np.cos(azimuths_rad)
+        outer = list(zip(x0 + far_m * east, y0 + far_m * north, strict=True))
+        if near_m <= 0.0:
+            return Polygon([(x0, y0), *outer])
+        inner = zip(x0 + near_m * east[::-1], y0 + near_m * north[::-1], strict=True)
+        return Polygon([*outer, *inner])
 
 
 def _match_rank(cone: BearingCone, view: IncidentView, config: ClusterConfig) -> int | None:

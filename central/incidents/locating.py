@@ -33,6 +33,11 @@ class Locator(Protocol):
 
     def locate(self, sightings: Sequence[Sighting]) -> LocationEstimate: ...
 
+    def distance_interval_m(self, sighting: Sighting) -> tuple[float, float | None] | None:
+        """Ground distances (near, far or None = open) where the terrain allows the smoke
+        base of one sighting; None when the terrain says nothing."""
+        ...
+
 
 def _sighting_of(
     boxes: list[dict[str, Any]], geometry: dict[str, Any], captured_at: datetime, camera_key: str

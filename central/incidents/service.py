@@ -24,8 +24,9 @@ from central.audit import record_audit
 from central.db import Event, Incident, utc_now
 from central.db.registry import camera_for, pose_for
 from central.db.writes import insert_one
+from central.geo.locate import Sighting
 from central.incidents.candidates import OpenIncidents
-from central.incidents.clustering import BearingCone, ClusterConfig, cone_from_box
+from central.incidents.clustering import BearingCone, ClusterConfig
 from central.incidents.lifecycle import IncidentStatus
 from central.incidents.locating import Locator, locate_incidents
 from central.incidents.memo import IngestMemo, prefetch
@@ -82,7 +83,8 @@ def ingest_alerts(
     with session.no_autoflush:
         session.flush()  # the caller's own changes are read back with the stored rows
         prefetch(session, memo, alerts)
-        batch = _Batch(session, memo, config, _candidates(session, memo, alerts, config))
+        candidates = _candidates(session, memo, alerts, config, locator)
+        batch = _Batch(session, memo, candidates)
         results = [batch.store(alert) for alert in alerts]
         session.flush()  # events and incidents before the alerts that reference them
         batch.rows.write(session)
@@ -100,6 +102,7 @@ def _candidates(
     memo: IngestMemo,
     alerts: Sequence[contracts.AlertMessage],
     config: ClusterConfig,
+    locator: Locator,
 ) -> OpenIncidents | None:
     """The clustering candidates, read only when the batch starts a new event."""
     fresh = [alert for alert in alerts if alert.alert_id not in memo.alerts]
@@ -108,7 +111,7 @@ def _candidates(
         return None
     touched = {memo.events[a.event_id].incident_id for a in fresh if a.event_id in memo.events}
     since = min(starts) - timedelta(seconds=config.window_s)
-    return OpenIncidents.load(session, since, touched, config)
+    return OpenIncidents.load(session, since, touched, config, locator)
 
 
 class _Batch:
@@ -118,12 +121,10 @@ class _Batch:
         self,
         session: Session,
         memo: IngestMemo,
-        config: ClusterConfig,
         candidates: OpenIncidents | None,
     ) -> None:
         self._session = session
         self._memo = memo
-        self._config = config
         self._candidates = candidates
         self.rows = AlertRows()
         self.boxed: set[uuid.UUID] = set()  # alerts with a box: they may move the location
@@ -141,9 +142,10 @@ class _Batch:
         camera.last_alert_at = max(camera.last_alert_at or alert.captured_at, alert.captured_at)
         pose = pose_for(self._session, camera, alert.camera, alert.captured_at)
         box = main_box(alert)
-        cone = None
-        if box is not None:
-            cone = cone_from_box(camera.key, alert.camera, box, self._config.margin_deg)
+        cone = None  # only a batch that starts an event compares cones
+        if box is not None and self._candidates is not None:
+            sighting = Sighting(camera.key, alert.camera, box, alert.captured_at)
+            cone = self._candidates.cone(sighting)
         event = memo.events.get(alert.event_id)
         created = False
         if event is None:

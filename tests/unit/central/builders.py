@@ -169,9 +169,15 @@ class FakeLocator:
             "bearing_only", None, None, None, None, None, bearings, "single_camera", None
         )
 
+    def distance_interval_m(self, sighting: Sighting) -> tuple[float, float | None] | None:
+        return None
+
 
 class BrokenLocator:
     def locate(self, sightings: Sequence[Sighting]) -> LocationEstimate:
+        raise RuntimeError("geodata missing")
+
+    def distance_interval_m(self, sighting: Sighting) -> tuple[float, float | None] | None:
         raise RuntimeError("geodata missing")
 
 

@@ -1,11 +1,13 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
 
 import contracts
+from central.geo.crs import GEOD
 from central.incidents.clustering import (
     BearingCone,
     ClusterConfig,
@@ -70,17 +72,33 @@ T2_POINT = LocatedPoint(T2_LATITUDE_DEG, T2_LONGITUDE_DEG, 500.0)
 def test_cone_azimuth_of_the_box_centre(
     azimuth_deg: float, center_x: float, projection: str, expected_azimuth_deg: float
 ) -> None:
-    camera = geometry(CABANELLE, azimuth_deg).model_copy(
+    camera = level(geometry(CABANELLE, azimuth_deg)).model_copy(
         update={"lens": contracts.LensModel(projection=projection)}  # type: ignore[arg-type]
     )
-    result = cone_from_box("s/c", camera, box(center_x, width=0.02), margin_deg=0.0)
-    # the cone is centred between the directions of the box edges: within 0.01 deg of the
-    # direction of the centre column for a box this narrow
-    assert result.azimuth_deg == pytest.approx(expected_azimuth_deg, abs=0.01)
+    result = cone_from_box("s/c", camera, base_on_horizon(center_x, 0.02), margin_deg=0.0)
+    assert result.azimuth_deg == pytest.approx(expected_azimuth_deg, abs=0.001)
+
+
+def level(camera: contracts.CameraGeometry) -> contracts.CameraGeometry:
+    return camera.model_copy(update={"tilt_deg": 0.0})
+
+
+def base_on_horizon(center_x: float, width: float) -> contracts.BoundingBox:
+    """A box standing on the image's middle row: on a level camera, the horizon."""
+    return box(center_x, width).model_copy(update={"y_min": 0.4, "y_max": 0.5})
+
+
+def test_cone_follows_the_camera_model_off_the_horizon_row() -> None:
+    # Tilted 2 deg down, a base below the middle row is not on the horizon: the flat
+    # atan(x tan(hfov/2)) law is off by 0.016 deg here, up to degrees at a wide lens' corners.
+    tilted = cone_from_box("s/c", geometry(CABANELLE, 90.0), box(0.75, width=0.02), 0.0)
+    flat = cone_from_box("s/c", level(geometry(CABANELLE, 90.0)), base_on_horizon(0.75, 0.02), 0.0)
+    assert tilted.azimuth_deg - flat.azimuth_deg == pytest.approx(0.016, abs=0.002)
 
 
 def test_cone_half_width_is_half_the_box_plus_the_margin() -> None:
-    result = cone_from_box("s/c", geometry(CABANELLE, 90.0), box(0.5, width=0.1), margin_deg=2.0)
+    camera = level(geometry(CABANELLE, 90.0))
+    result = cone_from_box("s/c", camera, base_on_horizon(0.5, 0.1), margin_deg=2.0)
     half_box_deg = math.degrees(math.atan(0.1 * math.tan(math.radians(30))))
     assert result.half_width_deg == pytest.approx(half_box_deg)
     assert result.gate_half_width_deg == pytest.approx(half_box_deg + 2.0)
@@ -150,3 +168,39 @@ def test_three_cameras_must_share_a_common_area() -> None:
     incident = view(1, towards_t2(CABANELLE), towards_t2(COURMETTES))
     assert choose_incident(towards_t2(VALBONNE, 60.0), T0, [incident], CONFIG) is None
     assert choose_incident(towards_t2(VALBONNE), T0, [incident], CONFIG) == 1
+
+
+def ranged(cone: BearingCone, near_m: float, far_m: float | None) -> BearingCone:
+    return replace(cone, range_m=(near_m, far_m))
+
+
+def distance_to_t2_m(site: Site) -> float:
+    return float(
+        GEOD.inv(site.longitude_deg, site.latitude_deg, T2_LONGITUDE_DEG, T2_LATITUDE_DEG)[2]
+    )
+
+
+@pytest.mark.parametrize(
+    ("near_km", "far_km", "joins"),
+    [
+        (None, None, True),  # no terrain: the whole 40 km cone
+        (-2.0, 2.0, True),  # the terrain interval holds T2
+        (-2.0, None, True),  # open interval beyond a near end before T2
+        # The terrain puts the smoke base 6 km or more beyond T2, or 5 to 10 km short of it:
+        # beyond the 10 % + 300 m slack and the ~2 km the two wide cones share along the bearing.
+        (6.0, None, False),
+        (-10.0, -5.0, False),
+    ],
+)
+def test_a_terrain_interval_cuts_the_cone(
+    near_km: float | None, far_km: float | None, joins: bool
+) -> None:
+    # courmettes saw smoke towards T2 with a distance interval from the DEM; cabanelle's cone
+    # crosses courmettes' at T2 only
+    first = towards_t2(COURMETTES)
+    if near_km is not None:
+        base_m = distance_to_t2_m(COURMETTES)
+        far_m = None if far_km is None else base_m + 1000 * far_km
+        first = ranged(first, base_m + 1000 * near_km, far_m)
+    chosen = choose_incident(towards_t2(CABANELLE), T0, [view(1, first)], CONFIG)
+    assert (chosen == 1) is joins
