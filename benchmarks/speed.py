@@ -202,6 +202,10 @@ def targets(paths: dict[str, dict[str, Any]], found: dict[str, float | None]) ->
     return checks
 
 
+def _pixels(size: InputSize) -> int:
+    return size.width_px * size.height_px
+
+
 def model_input_size(model_path: Path) -> InputSize:
     import onnxruntime as ort
 
@@ -307,18 +311,18 @@ def run_speed(
         paths = measure_paths(specs, images, rounds)
     paths.update({name: {"skipped": why} for name, why in skipped.items()})
     paths = {name: paths[name] for name in PATHS if name in paths}
-    gflops = count_gflops(fp32.path if fp32 is not None else model.path)
     size = specs[0].input_size
+    # A convolutional network's work grows with its input pixels: a path that ran another
+    # tensor than the model's (PyTorch's minimal letterbox) is counted at its own pixels.
+    reference = fp32.path if fp32 is not None else model.path
+    counted = count_gflops(reference)
+    per_px = None if counted is None else counted / _pixels(model_input_size(reference))
+    gflops = None if per_px is None else per_px * _pixels(size)
     for result in paths.values():
         if "stages" in result:
-            inference_ms = result["stages"]["inference"]["p50_ms"]
-            # A path that ran a smaller tensor than the model's input (PyTorch's minimal
-            # letterbox) did proportionally less work: count its GFLOPs at its own pixels.
+            seconds = result["stages"]["inference"]["p50_ms"] / 1000.0
             ran = InputSize.parse(result.get("input_px") or str(size))
-            pixels = (ran.width_px * ran.height_px) / (size.width_px * size.height_px)
-            result["achieved_gflops_per_s"] = (
-                gflops * pixels / (inference_ms / 1000.0) if gflops else None
-            )
+            result["achieved_gflops_per_s"] = per_px * _pixels(ran) / seconds if per_px else None
     found = ratios(paths)
     return {
         "paths": paths,
