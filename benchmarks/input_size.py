@@ -7,7 +7,7 @@ rotating, so a load spike on a shared machine lands on every setting alike; the 
 only comparable within one run. The optional 2x2 tiling is the edge's own ``tiles=2`` mode at the
 smallest size: the full frame plus four overlapping tiles, merged by NMS.
 
-The choice (``benchmarks.input_size_choice``): the cheapest setting (p50 inference ms) whose
+The choice (``benchmarks.input_size_metrics``): the cheapest setting (p50 inference ms) whose
 smoke AP50 is not shown, by a paired bootstrap over the val images, to trail the best by more
 than one point.
 """
@@ -18,24 +18,23 @@ import argparse
 import logging
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
-from benchmarks.accuracy import AP_SCORE_FLOOR, DEFAULT_THREADS, measure, to_image_boxes
+from benchmarks.accuracy import AP_SCORE_FLOOR, DEFAULT_THREADS, to_image_boxes
 from benchmarks.dataset import DatasetError, DatasetSplit, load_split
 from benchmarks.frames import ImageReadError, make_frame, read_image, with_progress
-from benchmarks.input_size_choice import (
+from benchmarks.input_size_metrics import (
+    SMALL_BOX_MAX_AREA,
     TOLERANCE_AP50,
-    Candidate,
-    Counts,
+    Measured,
+    Setting,
     decide,
     resample_counts,
-    resampled_ap50,
+    setting_metrics,
 )
-from benchmarks.metrics import ClassMatches, ImageBoxes
+from benchmarks.metrics import ImageBoxes
 from benchmarks.model import (
     DEFAULT_REGISTRY,
     UNREGISTERED_IOU_THRESHOLD,
@@ -49,33 +48,10 @@ from edge.detect.registry import RegistryError, file_sha256, load_registry
 logger = logging.getLogger(__name__)
 
 DEFAULT_SIZES_PX = (640, 800, 960)
-# Research notes (smoke-detection-methods.md §2.4): judge the resolution on small plumes apart.
-SMALL_BOX_MAX_AREA = 0.01  # fraction of the frame
 
 
 class InputSizeError(ValueError):
     """Options that cannot make a study (sizes that the model stride does not divide)."""
-
-
-@dataclass(frozen=True, slots=True)
-class Setting:
-    """One way to run the checkpoint: square input side, and 1 (whole frame) or 2 (2x2 tiles)."""
-
-    size_px: int
-    tiles: int = 1
-
-    @property
-    def label(self) -> str:
-        return f"{self.size_px}" if self.tiles == 1 else f"{self.size_px} 2x2 tiles"
-
-
-@dataclass(frozen=True, slots=True)
-class Measured:
-    """Predictions and per-frame milliseconds of one setting over the split."""
-
-    predictions: tuple[ImageBoxes, ...]
-    inference_ms: tuple[float, ...]
-    total_ms: tuple[float, ...]
 
 
 def settings_of(sizes_px: Sequence[int], tiles: bool) -> tuple[Setting, ...]:
@@ -157,74 +133,6 @@ def run_interleaved(
                 )
     measured = {s: Measured(tuple(boxes[s]), tuple(inference[s]), tuple(total[s])) for s in order}
     return measured, dict(sorted(frame_sizes.items()))
-
-
-def small_box_recall(
-    split: DatasetSplit, matches: ClassMatches, threshold: float
-) -> tuple[int, float | None]:
-    """(boxes, recall at IoU 0.5 and ``threshold``) of the class's boxes under 1% of the frame.
-
-    Matching is greedy by score, so the boxes matched by detections at or above the threshold
-    are those a run floored at the threshold would match."""
-    small = [
-        (i, int(g))
-        for i, image in enumerate(split.images)
-        for g in np.flatnonzero(image.truth.class_ids == matches.class_id)
-        if np.prod(image.truth.boxes[g, 2:] - image.truth.boxes[g, :2]) < SMALL_BOX_MAX_AREA
-    ]
-    if not small:
-        return 0, None
-    found = [matches.gt_match_score.get(key) for key in small]
-    return len(small), sum(1 for s in found if s is not None and s >= threshold) / len(small)
-
-
-def _median(values: Sequence[float]) -> float | None:
-    return float(np.median(values)) if values else None
-
-
-def setting_metrics(
-    setting: Setting,
-    model: BenchModel,
-    split: DatasetSplit,
-    measured: Measured,
-    threshold: float,
-    counts: Counts,
-) -> tuple[dict[str, Any], Candidate]:
-    """The ``metrics.json`` entry of one setting, and the setting as a candidate of the choice."""
-    matches, accuracy = measure(split, measured.predictions, model, threshold)
-    classes = dict(accuracy["classes"])
-    inference_ms = _median(measured.inference_ms)
-    resampled = np.zeros(0)
-    if "smoke" in split.class_names:
-        smoke_matches = matches[split.class_names.index("smoke")]
-        truths = np.array(
-            [int((i.truth.class_ids == smoke_matches.class_id).sum()) for i in split.images]
-        )
-        resampled = resampled_ap50(smoke_matches, truths, counts)
-        small_boxes, small_recall = small_box_recall(split, smoke_matches, threshold)
-        finite = resampled[np.isfinite(resampled)]
-        interval = np.percentile(finite, [2.5, 97.5]).tolist() if len(finite) else None
-        classes["smoke"] = classes["smoke"] | {
-            "ap50_ci95": interval,
-            "small_boxes": small_boxes,
-            "small_recall": small_recall,
-        }
-    ap50 = classes.get("smoke", {}).get("ap50")
-    row = {
-        "label": setting.label,
-        "size_px": setting.size_px,
-        "tiles": setting.tiles,
-        "onnx": str(model.path),
-        "onnx_sha256": model.info.sha256,
-        "classes": classes,
-        "negatives": accuracy["negatives"],
-        "inference_ms_p50": inference_ms,
-        "total_ms_p50": _median(measured.total_ms),
-        "smoke_ap50_per_100ms": (
-            100.0 * ap50 / inference_ms if ap50 is not None and inference_ms else None
-        ),
-    }
-    return row, Candidate(setting.label, ap50, inference_ms or 0.0, resampled)
 
 
 def run_input_size(

@@ -15,28 +15,33 @@ CLASS_MARKERS = {"smoke": ("tab:blue", "o"), "fire": ("tab:purple", "s")}
 
 
 def plot_ap50_vs_ms(metrics: dict[str, Any], path: Path) -> None:
-    """AP50 of each class against p50 inference ms, one labelled point per setting."""
+    """AP50 of each class against p50 inference ms, one labelled point per setting (smoke with
+    its 95% bootstrap interval)."""
     figure = new_figure(7.0, 4.5)
     axes = figure.add_subplot(1, 1, 1)
     rows = [row for row in metrics["settings"] if row["inference_ms_p50"] is not None]
     for name, (colour, marker) in CLASS_MARKERS.items():
-        points = [
-            (row["inference_ms_p50"], row["classes"][name]["ap50"], row["label"])
-            for row in rows
-            if row["classes"].get(name, {}).get("ap50") is not None
-        ]
-        if not points:
+        shown = [row for row in rows if row["classes"].get(name, {}).get("ap50") is not None]
+        if not shown:
             continue
-        axes.plot(
-            [p[0] for p in points],
-            [p[1] for p in points],
-            marker=marker,
-            color=colour,
-            ls=":",
-            label=f"{name} AP50",
+        ms, ap50, below, above = [], [], [], []
+        for row in shown:
+            figures = row["classes"][name]
+            low, high = figures.get("ap50_ci95") or (figures["ap50"], figures["ap50"])
+            ms.append(row["inference_ms_p50"])
+            ap50.append(figures["ap50"])
+            below.append(figures["ap50"] - low)
+            above.append(high - figures["ap50"])
+            axes.annotate(
+                row["label"],
+                (ms[-1], ap50[-1]),
+                textcoords="offset points",
+                xytext=(5, 4),
+                fontsize=8,
+            )
+        axes.errorbar(
+            ms, ap50, yerr=[below, above], fmt=marker, color=colour, capsize=3, label=f"{name} AP50"
         )
-        for ms, ap50, label in points:
-            axes.annotate(label, (ms, ap50), textcoords="offset points", xytext=(4, 4), fontsize=8)
     chosen = [row for row in rows if row["label"] == metrics["choice"]]
     for row in chosen:
         axes.plot(
@@ -79,6 +84,7 @@ def table_rows(metrics: dict[str, Any]) -> list[list[Any]]:
                 fmt(row["inference_ms_p50"], 1),
                 fmt(row["total_ms_p50"], 1),
                 row["smoke_ap50_per_100ms"],
+                _flagged(row["negatives"]),
             ]
         )
     return rows
@@ -96,13 +102,35 @@ HEADERS = (
     "p50 inference ms",
     "p50 total ms",
     "smoke AP50 per 100 ms",
+    "negatives flagged",
 )
+
+
+def _flagged(negatives: dict[str, int]) -> str | None:
+    if not negatives["images"]:
+        return None
+    return f"{negatives['with_detection']}/{negatives['images']}"
+
+
+def frame_sizes_text(frame_sizes: dict[str, int]) -> str:
+    """'126 x 640x480 px', or a summary when the frames come in many sizes."""
+    if len(frame_sizes) <= 3:
+        return ", ".join(f"{count} x {size}" for size, count in frame_sizes.items()) + " px"
+    long_sides = sorted(
+        max(int(side) for side in size.split("x"))
+        for size, count in frame_sizes.items()
+        for _ in range(count)
+    )
+    common, count = max(frame_sizes.items(), key=lambda item: (item[1], item[0]))
+    return (
+        f"{len(frame_sizes)} frame sizes, long side {long_sides[0]}–{long_sides[-1]} px "
+        f"(median {long_sides[len(long_sides) // 2]}), most common {count} x {common}"
+    )
 
 
 def report_markdown(metrics: dict[str, Any], command: str) -> str:
     first = metrics["settings"][0]
     small_boxes = first["classes"]["smoke"].get("small_boxes")
-    sizes = ", ".join(f"{count} x {size}" for size, count in metrics["frame_sizes"].items())
     rule = metrics["rule"]
     choice = metrics["choice"] or "none (no smoke box in the split)"
     return "\n".join(
@@ -112,7 +140,7 @@ def report_markdown(metrics: dict[str, Any], command: str) -> str:
             "",
             f"Command: `{command}`",
             "",
-            f"{metrics['images']} images ({sizes} px), operating score {metrics['threshold']:g} "
+            f"{metrics['images']} images ({frame_sizes_text(metrics['frame_sizes'])}), operating score {metrics['threshold']:g} "
             f"(from {metrics['operating_point_from'] or 'the unregistered default'}), "
             f"NMS IoU {metrics['iou']:g}, {metrics['threads']} onnxruntime threads. Recall at "
             f"the operating score and IoU 0.5; small smoke: boxes under "
@@ -126,7 +154,8 @@ def report_markdown(metrics: dict[str, Any], command: str) -> str:
             "this AP50): at most the tolerance keeps a setting in the race.",
             "",
             "Settings ran interleaved frame by frame in one process, so their milliseconds "
-            "compare with each other, not with other runs. Each size is a static FP32 ONNX "
+            "compare with each other, not with other runs. 'negatives flagged': images without a "
+            "box that get a detection at the operating score. Each size is a static FP32 ONNX "
             "export of the checkpoint, run through the edge detector (letterbox, decode, NMS); "
             "'2x2 tiles' is the edge's tiles=2 mode (whole frame + four tiles of 60% of each "
             "side, merged by NMS).",

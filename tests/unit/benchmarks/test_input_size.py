@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 from benchmarks.input_size import InputSizeError, Setting, operating_point, settings_of
-from benchmarks.input_size_choice import Candidate, decide, resample_counts, resampled_ap50
+from benchmarks.input_size_metrics import Candidate, decide, resample_counts, resampled_ap50
+from benchmarks.input_size_report import frame_sizes_text
 from benchmarks.metrics import ImageBoxes, average_precision, match_class
 from tests.unit.benchmarks.synthetic import write_registry
 from vigifeu.cli import main
@@ -147,6 +148,7 @@ def test_the_command_exports_each_size_and_writes_metrics_report_and_plot(
         assert expected <= set(smoke)
         assert row["smoke_ap50_gap_to_best"] is not None
         assert smoke["boxes"] == 5
+        assert row["negatives"]["images"] == 2
         assert row["inference_ms_p50"] > 0
         assert row["total_ms_p50"] >= row["inference_ms_p50"]
     assert metrics["choice"] in {"64", "96", "64 2x2 tiles"}
@@ -160,3 +162,17 @@ def test_the_command_exports_each_size_and_writes_metrics_report_and_plot(
 def test_a_missing_checkpoint_is_an_input_error(tiny_dataset: Path, tmp_path: Path) -> None:
     argv = ["bench", "input-size", "--checkpoint", str(tmp_path / "nope.pt")]
     assert main([*argv, "--data", str(tiny_dataset), "--out", str(tmp_path / "out")]) == 2
+
+
+@pytest.mark.parametrize(
+    ("frame_sizes", "expected"),
+    [
+        ({"640x480": 126}, "126 x 640x480 px"),
+        (
+            {"1280x720": 1, "300x168": 8, "512x512": 3, "259x194": 2},
+            "4 frame sizes, long side 259–1280 px (median 300), most common 8 x 300x168",
+        ),
+    ],
+)
+def test_the_report_summarises_many_frame_sizes(frame_sizes: dict[str, int], expected: str) -> None:
+    assert frame_sizes_text(frame_sizes) == expected
