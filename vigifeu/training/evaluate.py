@@ -18,7 +18,9 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 # Candidate operating thresholds: a coarse grid, so the choice made on val does not fit its noise.
-THRESHOLD_GRID = tuple(round(0.05 * step, 2) for step in range(1, 15))
+# It starts at 0.01 because quantization lowers every score alike: the 0.2-e12 INT8 model, held at
+# a 0.05 floor, recalled 0.21 of the val smoke against its FP32 parent's 0.67 at the same AP50.
+THRESHOLD_GRID = (0.01, 0.02, 0.03, 0.04, *(round(0.05 * step, 2) for step in range(1, 15)))
 GATE_CLASS = "smoke"
 LATENCY_RUNS = 20
 

@@ -105,3 +105,14 @@ def test_input_size_option(text: str, expected: InputSize) -> None:
 def test_bad_input_size_option(text: str, message: str) -> None:
     with pytest.raises(argparse.ArgumentTypeError, match=message):
         parse_input_size(text)
+
+
+def test_best_threshold_goes_below_the_old_005_floor_for_low_scores() -> None:
+    # An INT8 model's scores all sit lower: plumes at 0.035, false alarms at 0.012. F1 is 1
+    # from 0.02 to 0.03 only, which a grid starting at 0.05 could not reach.
+    box = [0.1, 0.1, 0.3, 0.3]
+    elsewhere = [0.6, 0.6, 0.8, 0.8]
+    truth = [ImageBoxes.build([box], [0]) for _ in range(4)]
+    predictions = [ImageBoxes.build([box, elsewhere], [0, 0], [0.035, 0.012]) for _ in range(4)]
+    run = FakeRun(FakeSplit(("smoke", "fire")), (match_class(truth, predictions, 0),))
+    assert best_threshold(run) in (0.02, 0.03)
