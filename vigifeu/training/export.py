@@ -161,7 +161,21 @@ def export_fp32(
     onnx_path = Path(exported)
     if onnx_path != parent.with_suffix(".onnx"):
         shutil.move(onnx_path, parent.with_suffix(".onnx"))
+    _rewrite_for_onnxruntime(parent.with_suffix(".onnx"))
     return parent, parent.with_suffix(".onnx"), checkpoint_epoch
+
+
+def _rewrite_for_onnxruntime(path: Path) -> None:
+    import onnx
+
+    from vigifeu.training.graph import last_axis_dfl
+
+    model = onnx.load(path)
+    rewritten = last_axis_dfl(model)
+    if rewritten:
+        onnx.checker.check_model(model)
+        onnx.save(model, path)
+    logger.info("%s: %d DFL decode(s) rewritten to a last-axis softmax", path.name, rewritten)
 
 
 def export_model(plan: ExportPlan) -> ExportOutcome:

@@ -104,6 +104,8 @@ def test_train_export_quantize_publish_and_run_int8(
     graph = onnx.load(str(models / int8.file)).graph
     assert sum(node.op_type == "QuantizeLinear" for node in graph.node) > 50
     float_nodes = set(head_decode_nodes(onnx.load(str(models / fp32.file))))
+    softmaxes = [node for node in graph.node if node.op_type == "Softmax"]
+    assert [node.name.endswith("/last_axis/Softmax") for node in softmaxes] == [True]  # DFL rewrite
     produced_by = {output: node for node in graph.node for output in node.output}
     for node in graph.node:
         if node.name in float_nodes and node.op_type in ("Softmax", "Sigmoid"):
