@@ -73,9 +73,11 @@ def box_bearing(
     """Direction of the smoke base of ``box`` (normalised to the frame) seen by ``model``."""
     u = (box.x_min + box.x_max) / 2 * model.width_px
     v = box.y_max * model.height_px
-    azimuth, elevation = model.pixel_to_direction(u, v)
-    left, _ = model.pixel_to_direction(box.x_min * model.width_px, v)
-    right, _ = model.pixel_to_direction(box.x_max * model.width_px, v)
+    # The base centre and the base's two ends, in one call (this runs for every alert ingested).
+    azimuths, elevations = model.pixel_to_direction(
+        np.array([u, box.x_min * model.width_px, box.x_max * model.width_px]), np.full(3, v)
+    )
+    azimuth, elevation, left, right = azimuths[0], elevations[0], azimuths[1], azimuths[2]
     width_deg = abs(float((right - left + 180.0) % 360.0 - 180.0))
     ifov_x_deg, ifov_y_deg = model.ifov_deg()
     x = (u - model.cx_px) / model.fx_px
@@ -92,8 +94,8 @@ def box_bearing(
         + (priors.roll_sigma_deg * x) ** 2
     )
     return BoxBearing(
-        azimuth_deg=float(np.asarray(azimuth)),
-        elevation_deg=float(np.asarray(elevation)),
+        azimuth_deg=float(azimuth),
+        elevation_deg=float(elevation),
         azimuth_sigma_deg=azimuth_sigma,
         elevation_sigma_deg=elevation_sigma,
         width_deg=width_deg,

@@ -88,6 +88,8 @@ class CameraModel:
     def undistort(self, r_d: FloatArray) -> FloatArray:
         """Invert ``distort`` by Newton's method (monotonic over the image for sane k1, k2)."""
         r = np.array(r_d, dtype=np.float64)
+        if self.k1 == 0.0 and self.k2 == 0.0:
+            return r
         for _ in range(_NEWTON_STEPS):
             r2 = r * r
             slope = 1 + 3 * self.k1 * r2 + 5 * self.k2 * r2 * r2

@@ -3,7 +3,8 @@
 A sighting is reduced to a bearing cone (camera position, azimuth of the box centre, half-width
 of the box plus a margin). An incident accepts it when, within the time window:
 
-1. the incident already holds the same camera and the two cones overlap in azimuth;
+1. the incident already holds the same camera and the two cones overlap in azimuth (and in
+   distance, where the terrain gives both an interval);
 2. else the incident has a located point (two cameras, or one camera on the terrain) and the
    cone passes within its uncertainty disc;
 3. else the cone crosses the common area of the incident's cones (within the maximum range).
@@ -136,6 +137,26 @@ def cones_overlap(a: BearingCone, b: BearingCone) -> bool:
     )
 
 
+def range_bounds_m(cone: BearingCone, max_range_m: float) -> tuple[float, float]:
+    """Ground distances along the cone where the smoke base may be, slack included."""
+    if cone.range_m is None:
+        return 0.0, max_range_m
+    near, far = cone.range_m
+    near_m = max(0.0, near * (1 - RANGE_SLACK_FRACTION) - RANGE_SLACK_M)
+    if far is None:
+        return near_m, max_range_m
+    return near_m, min(max_range_m, far * (1 + RANGE_SLACK_FRACTION) + RANGE_SLACK_M)
+
+
+def same_smoke_of_one_camera(a: BearingCone, b: BearingCone, max_range_m: float) -> bool:
+    """Two boxes of one camera: overlapping directions and, where the terrain says, distances."""
+    if not cones_overlap(a, b):
+        return False
+    a_near, a_far = range_bounds_m(a, max_range_m)
+    b_near, b_far = range_bounds_m(b, max_range_m)
+    return a_near <= b_far and b_near <= a_far
+
+
 @dataclass(frozen=True, slots=True)
 class _LocalFrame:
     """Equirectangular metres (east, north) about a reference point."""
@@ -152,12 +173,7 @@ class _LocalFrame:
     def cone_polygon(self, cone: BearingCone, max_range_m: float) -> Polygon:
         """The cone up to ``max_range_m``, cut to its terrain distance interval when it has one."""
         x0, y0 = self.to_xy(cone.latitude_deg, cone.longitude_deg)
-        near_m, far_m = 0.0, max_range_m
-        if cone.range_m is not None:
-            near, far = cone.range_m
-            near_m = max(0.0, near * (1 - RANGE_SLACK_FRACTION) - RANGE_SLACK_M)
-            if far is not None:
-                far_m = min(max_range_m, far * (1 + RANGE_SLACK_FRACTION) + RANGE_SLACK_M)
+        near_m, far_m = range_bounds_m(cone, max_range_m)
         half_width_deg = cone.gate_half_width_deg
         steps = max(2, math.ceil(2 * half_width_deg / ARC_STEP_DEG) + 1)
         azimuths_rad = np.radians(
@@ -179,7 +195,8 @@ def _match_rank(cone: BearingCone, view: IncidentView, config: ClusterConfig) ->
     """0, 1 or 2 by the rule that accepted ``cone`` (module docstring), None if rejected."""
     same_camera = [c for c in view.cones if c.camera_key == cone.camera_key]
     if same_camera:
-        return 0 if any(cones_overlap(cone, c) for c in same_camera) else None
+        matched = any(same_smoke_of_one_camera(cone, c, config.max_range_m) for c in same_camera)
+        return 0 if matched else None
     frame = _LocalFrame(cone.latitude_deg, cone.longitude_deg)
     polygon = frame.cone_polygon(cone, config.max_range_m)
     if view.point is not None:

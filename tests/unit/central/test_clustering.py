@@ -204,3 +204,23 @@ def test_a_terrain_interval_cuts_the_cone(
         first = ranged(first, base_m + 1000 * near_km, far_m)
     chosen = choose_incident(towards_t2(CABANELLE), T0, [view(1, first)], CONFIG)
     assert (chosen == 1) is joins
+
+
+@pytest.mark.parametrize(
+    ("first_km", "second_km", "joins"),
+    [
+        ((14.0, 15.0), (14.5, None), True),  # same camera, same direction, overlapping distances
+        ((5.0, 6.0), (14.0, 15.0), False),  # same direction, 8 km apart: two fires
+        ((5.0, None), (14.0, 15.0), True),  # open interval (a ridge may hide the base): ambiguous
+    ],
+)
+def test_one_camera_separates_fires_in_one_direction_by_terrain_distance(
+    first_km: tuple[float, float | None], second_km: tuple[float, float | None], joins: bool
+) -> None:
+    def at(cone: BearingCone, km: tuple[float, float | None]) -> BearingCone:
+        near, far = km
+        return ranged(cone, 1000 * near, None if far is None else 1000 * far)
+
+    incident = view(1, at(towards_t2(CABANELLE, 0.5), first_km))
+    chosen = choose_incident(at(towards_t2(CABANELLE), second_km), T0, [incident], CONFIG)
+    assert (chosen == 1) is joins
