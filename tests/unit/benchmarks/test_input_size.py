@@ -111,21 +111,6 @@ def test_the_operating_point_is_the_entry_derived_from_the_checkpoint(
     assert operating_point(tmp_path / "other.pt", registry) == (0.25, 0.45, None)
 
 
-@pytest.fixture(scope="module")
-def yolo_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """An untrained 2-class YOLOv8n checkpoint, as ``test_speed`` builds it."""
-    pytest.importorskip("ultralytics", reason="the export needs the train extra")
-    import torch
-    from ultralytics.nn.tasks import DetectionModel
-
-    folder = tmp_path_factory.mktemp("yolo")
-    network = DetectionModel("yolov8n.yaml", nc=2, verbose=False)
-    network.names = {0: "smoke", 1: "fire"}
-    checkpoint = folder / "yolo.pt"
-    torch.save({"model": network, "train_args": {"imgsz": 64, "task": "detect"}}, checkpoint)
-    return checkpoint
-
-
 def test_the_command_exports_each_size_and_writes_metrics_report_and_plot(
     yolo_checkpoint: Path, tiny_dataset: Path, tmp_path: Path
 ) -> None:

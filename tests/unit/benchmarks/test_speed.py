@@ -133,39 +133,32 @@ def test_flops_of_a_conv_and_a_matmul(tmp_path: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def yolo_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """An untrained 2-class YOLOv8n: ``yolo.pt`` and beside it ``yolo.onnx``, its export with a
-    static 320x256 (width x height) input."""
-    pytest.importorskip("ultralytics", reason="the torch baseline needs the train extra")
-    import torch
+def exported_checkpoint(yolo_checkpoint: Path) -> Path:
+    """``yolo_checkpoint`` with ``yolo.onnx`` beside it: a static 320x256 (width x height) export."""
     from ultralytics import YOLO
-    from ultralytics.nn.tasks import DetectionModel
 
-    folder = tmp_path_factory.mktemp("yolo")
-    network = DetectionModel("yolov8n.yaml", nc=2, verbose=False)
-    network.names = {0: "smoke", 1: "fire"}
-    checkpoint = folder / "yolo.pt"
-    torch.save({"model": network, "train_args": {"imgsz": 320, "task": "detect"}}, checkpoint)
     with warnings.catch_warnings():
         # The TorchScript exporter ultralytics calls warns (deprecation, tracer): not ours to fix.
         warnings.simplefilter("ignore")
-        YOLO(str(checkpoint)).export(format="onnx", imgsz=[256, 320], simplify=False, verbose=False)
-    return checkpoint
+        YOLO(str(yolo_checkpoint)).export(
+            format="onnx", imgsz=[256, 320], simplify=False, verbose=False
+        )
+    return yolo_checkpoint
 
 
 @pytest.mark.slow
 def test_the_pytorch_baseline_runs_on_the_checkpoint_beside_the_model(
-    yolo_checkpoint: Path, tiny_dataset: Path, tmp_path: Path
+    exported_checkpoint: Path, tiny_dataset: Path, tmp_path: Path
 ) -> None:
     out = tmp_path / "out"
     images = tiny_dataset.parent / "images" / "val"
-    argv = ["bench", "speed", "--model", str(yolo_checkpoint.with_suffix(".onnx"))]
+    argv = ["bench", "speed", "--model", str(exported_checkpoint.with_suffix(".onnx"))]
     argv += ["--images", str(images), "--limit", "2", "--rounds", "1", "--out", str(out)]
     assert main(argv) == 0
     metrics = json.loads((out / "metrics.json").read_text())
     assert "no FP32 parent" in metrics["paths"]["vigifeu_fp32"]["skipped"]
     torch_path = metrics["paths"]["ultralytics_torch"]
-    assert torch_path["model"] == str(yolo_checkpoint)
+    assert torch_path["model"] == str(exported_checkpoint)
     assert torch_path["frames"] == 2
     assert metrics["ratios"]["int8_vs_ultralytics_torch"] > 0
     # The torch path predicts at the model's rectangle, imgsz (height, width): a 640x480 frame
