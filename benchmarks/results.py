@@ -132,6 +132,8 @@ def service_steps(registry: Path, out: Path, options: Options) -> list[Step]:
     return [
         _step("geo", "geo", out, "geo", "--fires", str(options.geo_fires), *GEO_SETTINGS),
         _step("ingest", "ingest", out, "ingest", *ingest),
+        # The shared subscription is how central scales: two instances, one per core here.
+        _step("ingest_2_instances", "ingest", out, "ingest", *ingest, "--instances", "2"),
         _step(
             "edge_footprint",
             "edge_footprint",

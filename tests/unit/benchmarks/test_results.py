@@ -65,12 +65,17 @@ def test_plan_runs_the_fp32_parent_and_the_extra_train_split() -> None:
 
 
 def test_service_steps_are_commands_of_their_own_modules() -> None:
-    geo, ingest, footprint = service_steps(Path("r.yaml"), Path("o"), Options(ingest_fires=4))
+    geo, ingest, ingest_2, footprint = service_steps(
+        Path("r.yaml"), Path("o"), Options(ingest_fires=4)
+    )
     assert geo.command == (
         "vigifeu bench geo --fires 300 --bearing-sigma-deg 0.3 --tilt-sigma-deg 0.1 "
         "--max-range-km 20 --out o/geo"
     )
     assert ingest.command == "vigifeu bench ingest --fires 4 --updates 8 --out o/ingest"
+    assert ingest_2.command == (
+        "vigifeu bench ingest --fires 4 --updates 8 --instances 2 --out o/ingest_2_instances"
+    )
     assert footprint.command == (
         "vigifeu bench edge-footprint --cameras 1 4 --registry r.yaml "
         "--output o/edge_footprint/metrics.json"
@@ -143,7 +148,12 @@ def test_a_step_whose_options_changed_fails_alone(
     assert "| ingest | FAILED | command line rejected (exit 2;" in text
 
 
-GROUPS: dict[str, Group] = {"geo": "geo", "ingest": "ingest", "edge_footprint": "edge_footprint"}
+GROUPS: dict[str, Group] = {
+    "geo": "geo",
+    "ingest": "ingest",
+    "ingest_2_instances": "ingest",
+    "edge_footprint": "edge_footprint",
+}
 
 
 def rendered(metrics: dict[str, dict[str, Any] | None]) -> str:
@@ -240,7 +250,7 @@ def test_ingest_and_footprint_sections_from_their_metrics() -> None:
         "per_camera": {"rss_mib": 20.0, "cpu_percent_of_one_core": 2.0},
     }
     text = rendered({"ingest": ingest, "edge_footprint": footprint})
-    assert "Central / raw broker rate: 0.597 (target >= 0.5): met." in text
+    assert "`ingest`: central / raw broker rate 0.597 (target >= 0.5): met." in text
     assert "| raw broker (mosquitto_pub -> mosquitto_sub), msg/s | 1000 / 1010 |" in text
     assert "| central ingest, msg/s | 600 |" in text
     assert "| latency publish -> stored, p50 / p95 ms | 30 / 70 |" in text
@@ -248,12 +258,22 @@ def test_ingest_and_footprint_sections_from_their_metrics() -> None:
     assert "Per extra camera: 20.0 MiB, 2.00 % of one core." in text
 
 
+def test_one_and_two_central_instances_side_by_side() -> None:
+    one = {"central_msgs_per_s": 600.0, "ratio": 0.2, "target_ratio": 0.5}
+    two = {"central_msgs_per_s": 1000.0, "ratio": 0.51, "target_ratio": 0.5}
+    text = rendered({"ingest": one, "ingest_2_instances": two})
+    assert "| measure | `ingest` | `ingest_2_instances` |" in text
+    assert "| central ingest, msg/s | 600 | 1000 |" in text
+    assert "`ingest`: central / raw broker rate 0.200 (target >= 0.5): NOT met." in text
+    assert "`ingest_2_instances`: central / raw broker rate 0.510 (target >= 0.5): met." in text
+
+
 def test_a_section_whose_metrics_changed_shape_says_so_and_the_rest_renders() -> None:
     text = rendered({"geo": {"one_camera": {}}, "ingest": {"ratio": 0.2, "target_ratio": 0.5}})
     assert (
         "**Could not render this section** from its metrics.json: KeyError('two_cameras')" in text
     )
-    assert "Central / raw broker rate: 0.200 (target >= 0.5): NOT met." in text
+    assert "`ingest`: central / raw broker rate 0.200 (target >= 0.5): NOT met." in text
 
 
 @pytest.mark.slow
