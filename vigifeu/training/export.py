@@ -87,6 +87,7 @@ class ExportPlan:
     val_limit: int | None = None
     run_dir: Path | None = None  # training run folder: run.json, results.csv (for the card)
     opset: int | None = None  # None: ultralytics' choice for the installed onnx (18 here)
+    card_note: str | None = None  # why this checkpoint, in the cards
 
     @property
     def stem(self) -> str:
@@ -138,6 +139,8 @@ def export_fp32(
     saved = torch.load(checkpoint, map_location="cpu", weights_only=False)
     epoch = saved.get("epoch")
     checkpoint_epoch = epoch + 1 if isinstance(epoch, int) and epoch >= 0 else None
+    if checkpoint_epoch is None:  # one of our published parents: its source epoch is recorded
+        checkpoint_epoch = (saved.get("vigifeu_source") or {}).get("epoch")
     parent = work_dir / f"{stem}-fp32.pt"
     source = {"checkpoint": str(checkpoint), "epoch": checkpoint_epoch}
     strip_optimizer(str(checkpoint), str(parent), updates={"vigifeu_source": source})
@@ -283,6 +286,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--set-default", action="store_true", help="make the INT8 model default")
     parser.add_argument("--no-publish", action="store_true", help="gate only, write no models/")
     parser.add_argument("--val-limit", type=int, help="first N val images only (smoke tests)")
+    parser.add_argument("--card-note", help="a paragraph for the cards, e.g. why this checkpoint")
 
 
 def guess_run_dir(checkpoint: Path) -> Path | None:
@@ -314,6 +318,7 @@ def run(args: argparse.Namespace) -> int:
         val_limit=args.val_limit,
         run_dir=args.run_dir or guess_run_dir(args.checkpoint),
         opset=args.opset,
+        card_note=args.card_note,
     )
     outcome = export_model(plan)
     write_outcome(outcome, plan.work_dir / "export.json")

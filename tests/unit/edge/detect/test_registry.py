@@ -151,5 +151,10 @@ def test_input_size_is_an_int_for_a_square_and_a_rectangle_otherwise(
 
 
 def test_the_shipped_registry_loads() -> None:
-    registry = load_registry(Path(__file__).parents[4] / "models" / "registry.yaml")
-    assert all(model.input_shape.is_square for model in registry.models)
+    folder = Path(__file__).parents[4] / "models"
+    registry = load_registry(folder / "registry.yaml")
+    assert registry.default in {model.name for model in registry.models}
+    for model in registry.models:
+        assert (folder / model.file).is_file()
+        shape = model.input_shape
+        assert shape.width_px % 32 == 0 and shape.height_px % 32 == 0
