@@ -292,7 +292,8 @@ def test_all_refreshes_results_from_the_shared_tree(tiny_model: Path, tmp_path: 
     assert "| hpwren | tiny-int8 | smoke | 5 |" in text
     assert "| hpwren_fp32 | tiny-fp32 | smoke | 5 |" in text
     assert "| extra_train |" not in text  # the train split only feeds the negatives section
-    assert "below its FP32 parent on hpwren val: 0.00 points (target <= 1): met" in text
+    assert "INT8 minus FP32 smoke AP50 on hpwren val: +0.00 points" in text
+    assert "(target: at most 1 point below): met" in text
     assert "Over both splits: 0 / 2 (0.0 %) images with a detection." in text
     assert "2 of 3 sequences with smoke detected; false alarms: 1" in text
     assert "| vigifeu_int8 |" in text
