@@ -157,4 +157,5 @@ def test_the_shipped_registry_loads() -> None:
     for model in registry.models:
         assert (folder / model.file).is_file()
         shape = model.input_shape
-        assert shape.width_px % 32 == 0 and shape.height_px % 32 == 0
+        assert shape.width_px % 32 == 0
+        assert shape.height_px % 32 == 0
