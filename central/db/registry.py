@@ -1,7 +1,9 @@
 """Get-or-create of the sites, cameras and poses that messages name (cached per session).
 
-A row created here is flushed at once, so that it has its id and later lookups in the same
-session find it even when the caller turned autoflush off.
+Sites and cameras are created with ``INSERT ... ON CONFLICT DO NOTHING`` and read back: two
+central instances that see a new camera at once both go on (one of them inserts it), where a
+plain insert failed the other's whole batch on the unique key and replayed it one message at a
+time.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from sqlalchemy.orm import Session
 
 import contracts
 from central.db.sites import FIXED_POSE_ID, Camera, Pose, Site
+from central.db.writes import insert_missing
 
 # Session.info keys of the per-session caches: a batch of messages names the same few cameras
 # many times, and a unique-key SELECT per message would dominate ingest.
@@ -27,10 +30,9 @@ def site_for(session: Session, site_id: str, seen_at: datetime) -> Site:
     cache: dict[str, Site] = session.info.setdefault(_SITES, {})
     site = cache.get(site_id) or session.get(Site, site_id)
     if site is None:
-        site = Site(site_id=site_id, last_seen_at=seen_at)
-        session.add(site)
-        session.flush()  # into the identity map: the next get() in this session finds it
-    elif site.last_seen_at is None or site.last_seen_at < seen_at:
+        insert_missing(session, Site, [{"site_id": site_id, "last_seen_at": seen_at}])
+        site = session.get_one(Site, site_id)
+    if site.last_seen_at is None or site.last_seen_at < seen_at:
         site.last_seen_at = seen_at
     cache[site_id] = site
     return site
@@ -41,14 +43,12 @@ def camera_for(session: Session, site_id: str, camera_id: str, seen_at: datetime
     site_for(session, site_id, seen_at)
     cache: dict[tuple[str, str], Camera] = session.info.setdefault(_CAMERAS, {})
     camera = cache.get((site_id, camera_id))
+    query = select(Camera).where(Camera.site_id == site_id, Camera.camera_id == camera_id)
     if camera is None:
-        camera = session.scalar(
-            select(Camera).where(Camera.site_id == site_id, Camera.camera_id == camera_id)
-        )
+        camera = session.scalar(query)
     if camera is None:
-        camera = Camera(site_id=site_id, camera_id=camera_id)
-        session.add(camera)
-        session.flush()
+        insert_missing(session, Camera, [{"site_id": site_id, "camera_id": camera_id}])
+        camera = session.scalars(query).one()
     cache[(site_id, camera_id)] = camera
     return camera
 

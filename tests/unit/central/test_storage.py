@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine, func, select, text
@@ -20,6 +21,7 @@ from central.db import (
     Snapshot,
 )
 from central.db.migrate import head_revision, schema_differences
+from central.db.registry import camera_for
 from central.incidents.lifecycle import IncidentStatus
 from central.incidents.service import IngestOutcome, ingest_alert, ingest_alerts
 from tests.unit.central.builders import (
@@ -360,3 +362,26 @@ def test_a_picture_stored_by_another_session_is_linked_not_stored_again(
             session.commit()
     with sessions() as session:
         assert (count(session, Snapshot), count(session, AlertSnapshot)) == (1, 2)
+
+
+def test_a_camera_another_instance_created_meanwhile_is_reused_not_a_unique_key_error(
+    sessions: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Instance B looked the camera up and found nothing; instance A then committed it. B's
+    # insert must not fail its whole batch on the unique key.
+    with sessions() as other:
+        camera_for(other, "cabanelle", "cam-1", T0)
+        other.commit()
+        created_id = camera_for(other, "cabanelle", "cam-1", T0).id
+    with sessions() as session:
+        real_scalar = session.scalar
+        stale = [True]  # the camera lookup ran before A's commit: it found nothing
+
+        def scalar(query: Any) -> Any:
+            return None if stale and stale.pop() else real_scalar(query)
+
+        monkeypatch.setattr(session, "scalar", scalar)
+        camera = camera_for(session, "cabanelle", "cam-1", T0)
+        session.commit()
+        assert camera.id == created_id
+        assert session.scalar(select(func.count()).select_from(Camera)) == 1
