@@ -1,6 +1,6 @@
 """Which incident a new sighting belongs to: a pure, coarse geometric gate.
 
-A sighting is reduced to a bearing cone (camera position, azimuth of the box centre, half-width
+A sighting is reduced to a bearing cone (camera position, azimuth of the smoke base, half-width
 of the box plus a margin). An incident accepts it when, within the time window:
 
 1. the incident already holds the same camera and the two cones overlap in azimuth (and in
@@ -13,12 +13,12 @@ A cone may carry the ground-distance interval the terrain allows for the smoke b
 + DEM): the cone is then only the annular sector between those distances (with slack), so a
 second camera's cone must cross it there, not anywhere within 40 km. Without it, two fires
 burning at once in front of three lookouts were merged whenever a cone of one crossed a cone of
-the other (19 of 60 fires in ``vigifeu bench ingest``).
+the other (``vigifeu bench ingest``: 60 fires gave 42 incidents without the interval, 52 with it).
 
 The cone is the locator's bearing of the box (camera model with lens distortion, tilt and roll:
 ``central.geo.bearing``) widened by the box and a calibration margin. Cones are polygons in a
-local equirectangular frame in metres
-about the new camera; over 40 km of the 06 its angle distortion is under 0.2 deg.
+local equirectangular frame in metres about the new camera; over 40 km of the 06 its angle
+distortion is under 0.2 deg.
 """
 
 from __future__ import annotations
