@@ -43,6 +43,7 @@ from benchmarks.model import (
     load_model,
 )
 from edge.detect import Detector
+from edge.detect.preprocess import MAX_STRIDE_PX
 from edge.detect.registry import RegistryError, file_sha256, load_registry
 
 logger = logging.getLogger(__name__)
@@ -56,8 +57,10 @@ class InputSizeError(ValueError):
 
 def settings_of(sizes_px: Sequence[int], tiles: bool) -> tuple[Setting, ...]:
     """One setting per distinct size, smallest first, plus 2x2 tiles at the smallest size."""
-    if not sizes_px or min(sizes_px) < 32 or any(size % 32 for size in sizes_px):
-        raise InputSizeError(f"sizes must be multiples of 32 (the model stride), got {sizes_px}")
+    if not sizes_px or any(size <= 0 or size % MAX_STRIDE_PX for size in sizes_px):
+        raise InputSizeError(
+            f"sizes must be multiples of {MAX_STRIDE_PX} (the model stride), got {sizes_px}"
+        )
     ordered = sorted(set(sizes_px))
     tiled = (Setting(ordered[0], 2),) if tiles else ()
     return tuple(Setting(size) for size in ordered) + tiled

@@ -43,13 +43,13 @@ def camera_for(session: Session, site_id: str, camera_id: str, seen_at: datetime
     site_for(session, site_id, seen_at)
     cache: dict[tuple[str, str], Camera] = session.info.setdefault(_CAMERAS, {})
     camera = cache.get((site_id, camera_id))
-    query = select(Camera).where(Camera.site_id == site_id, Camera.camera_id == camera_id)
     if camera is None:
+        query = select(Camera).where(Camera.site_id == site_id, Camera.camera_id == camera_id)
         camera = session.scalar(query)
-    if camera is None:
-        insert_missing(session, Camera, [{"site_id": site_id, "camera_id": camera_id}])
-        camera = session.scalars(query).one()
-    cache[(site_id, camera_id)] = camera
+        if camera is None:
+            insert_missing(session, Camera, [{"site_id": site_id, "camera_id": camera_id}])
+            camera = session.scalars(query).one()
+        cache[(site_id, camera_id)] = camera
     return camera
 
 

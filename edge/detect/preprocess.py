@@ -16,6 +16,9 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
+# The network's largest stride (P5): input sides are multiples of it. ultralytics silently
+# rounds other sizes up, and an exported file would then disagree with its registry entry.
+MAX_STRIDE_PX = 32
 PAD_VALUE = 114  # ultralytics' LetterBox fill; a different grey shifts scores near the borders
 
 Image = npt.NDArray[np.uint8]

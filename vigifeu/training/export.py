@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from edge.detect.preprocess import InputSize
+from edge.detect.preprocess import MAX_STRIDE_PX, InputSize
 from vigifeu.training.evaluate import GATE_CLASS, evaluate_fp32, evaluate_int8
 from vigifeu.training.hermetic import make_ultralytics_hermetic
 from vigifeu.training.recipe import load_recipe
@@ -34,9 +34,6 @@ DEFAULT_CALIBRATION = (SHARED / "wildfire_smoke_hpwren", SHARED / "wildfire_extr
 DEFAULT_TRIES = ("minmax-ema:decode", "minmax-ema:classes", "minmax-ema:head")
 # Operating threshold until the best-F1 choice replaces it (ultralytics' predict() default).
 DEFAULT_SCORE_THRESHOLD = 0.25
-# The network's largest stride (P5): ultralytics silently rounds other sizes up to a multiple,
-# and the file would then disagree with the registry entry.
-MAX_STRIDE_PX = 32
 
 
 def parse_input_size(text: str) -> InputSize:
