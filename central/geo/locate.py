@@ -35,7 +35,7 @@ from central.geo.camera_model import CameraModel
 from central.geo.crs import GEOD
 from central.geo.geodata import GeoData
 from central.geo.raymarch import REFRACTION_K, Eye
-from central.geo.terrain import TerrainFix, cross_sigma_m, terrain_fix
+from central.geo.terrain import TerrainFix, cross_sigma_m, ground_profile, terrain_fix_along
 from central.geo.triangulate import BearingLine, Degenerate, error_ellipse, triangulate
 
 logger = logging.getLogger(__name__)
@@ -50,6 +50,10 @@ WEAK_CUT_DEG = 5.0
 # (0.001 deg = 0.35 m at 20 km) is far below any bearing's uncertainty, and the fix is always
 # computed from the rounded ray, so a cached and a fresh answer are the same.
 TERRAIN_CACHE_RAYS = 4096
+# Successive alerts of one event keep the smoke base but not the box height, hence the
+# elevation uncertainty: their fixes differ, their ground profile (the geodesic and DEM
+# samples under the azimuth, most of a fix's cost) does not. ~10 kB each.
+GROUND_CACHE_AZIMUTHS = 1024
 AZIMUTH_DECIMALS, ELEVATION_DECIMALS = 3, 4
 
 
@@ -144,6 +148,7 @@ class Locator:
         self._priors = priors
         self._k = refraction_k
         self._terrain_fix = functools.lru_cache(maxsize=TERRAIN_CACHE_RAYS)(self._cast_terrain)
+        self._ground = functools.lru_cache(maxsize=GROUND_CACHE_AZIMUTHS)(ground_profile)
 
     def locate(self, sightings: Sequence[Sighting]) -> LocationEstimate:
         latest: dict[str, Sighting] = {}
@@ -238,9 +243,8 @@ class Locator:
     ) -> TerrainFix | None:
         if self._geodata.dem is None:
             return None
-        return terrain_fix(
-            self._geodata.dem, eye, azimuth_deg, elevation_deg, elevation_sigma_deg, self._k
-        )
+        profile = self._ground(self._geodata.dem, eye, azimuth_deg)
+        return terrain_fix_along(profile, elevation_deg, elevation_sigma_deg, self._k)
 
     def _estimate(
         self,

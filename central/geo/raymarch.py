@@ -29,6 +29,15 @@ SEA_LEVEL_M = 0.5  # SRTM writes the sea as 0 m
 # two vector calls instead of ~24 one-point bisection steps, each a geodesic + DEM lookup.
 _REFINE_SAMPLES = 64
 _REFINE_ROUNDS = 2
+# A hit that the ray leaves again within this distance grazed a crest.
+REEMERGE_WINDOW_M = 1000.0
+# Points along the ray are interpolated between exact geodesic nodes this far apart: the
+# geodesic's longitude and latitude are straight lines to 2 cm between them over 40 km in any
+# azimuth (measured against pyproj), and one geodesic call per node instead of per 30 m sample
+# makes a ray march ~10x cheaper.
+GEODESIC_NODE_SPACING_M = 1000.0
+# The march stops once past the hit: most rays meet the ground well before 40 km.
+_MARCH_CHUNK_SAMPLES = 128
 
 MissReason = Literal[
     "eye_below_terrain",
@@ -95,7 +104,7 @@ class RayCast:
     reach_m: float
 
 
-def _positions(eye: Eye, azimuth_deg: float, distances_m: FloatArray) -> tuple[FloatArray, ...]:
+def _geodesic(eye: Eye, azimuth_deg: float, distances_m: FloatArray) -> tuple[FloatArray, ...]:
     n = distances_m.size
     lon, lat, _ = GEOD.fwd(
         np.full(n, eye.longitude_deg),
@@ -104,6 +113,70 @@ def _positions(eye: Eye, azimuth_deg: float, distances_m: FloatArray) -> tuple[F
         distances_m,
     )
     return np.asarray(lon, dtype=np.float64), np.asarray(lat, dtype=np.float64)
+
+
+def _positions(eye: Eye, azimuth_deg: float, distances_m: FloatArray) -> tuple[FloatArray, ...]:
+    """Longitudes and latitudes along the geodesic at ascending ``distances_m``."""
+    near, far = float(distances_m[0]), float(distances_m[-1])
+    nodes = max(2, math.ceil((far - near) / GEODESIC_NODE_SPACING_M) + 1)
+    if distances_m.size <= nodes:
+        return _geodesic(eye, azimuth_deg, distances_m)
+    node_m = np.linspace(near, far, nodes)
+    lon, lat = _geodesic(eye, azimuth_deg, node_m)
+    return np.interp(distances_m, node_m, lon), np.interp(distances_m, node_m, lat)
+
+
+class GroundProfile:
+    """The DEM under one azimuth from an eye, every ``step_m`` from ``min_distance_m`` on: read
+    chunk by chunk only as far as a ray needs it, and shared by the rays cast at several
+    elevations along the same azimuth (the terrain interval casts three)."""
+
+    def __init__(
+        self,
+        dem: Dem,
+        eye: Eye,
+        azimuth_deg: float,
+        step_m: float,
+        min_distance_m: float,
+        max_distance_m: float,
+    ) -> None:
+        self.dem = dem
+        self.eye = eye
+        self.azimuth_deg = azimuth_deg
+        self.step_m = step_m
+        self.distances_m = np.arange(min_distance_m, max_distance_m + step_m / 2, step_m)
+        self._ground_m: FloatArray = np.empty(0)
+
+    @property
+    def read_m(self) -> float:
+        """How far along the ray the ground has been read."""
+        count = self._ground_m.size
+        return float(self.distances_m[count - 1]) if count else 0.0
+
+    def ground_m(self, count: int) -> FloatArray:
+        """DEM heights at the first ``count`` distances (NaN: no data)."""
+        count = min(count, self.distances_m.size)
+        while self._ground_m.size < count:
+            start = self._ground_m.size
+            chunk = self.distances_m[start : start + _MARCH_CHUNK_SAMPLES]
+            lon, lat = _positions(self.eye, self.azimuth_deg, chunk)
+            self._ground_m = np.concatenate([self._ground_m, self.dem.elevation_m(lon, lat)])
+        return self._ground_m[:count]
+
+    def clearance_m(self, elevation_deg: float, k: float, curvature: bool) -> FloatArray:
+        """Height of the ray above the DEM (NaN: no data), stopped ``REEMERGE_WINDOW_M`` past
+        the first sample that is not above known ground: nothing past that is read."""
+        size = self.distances_m.size
+        stop, count = size, 0
+        while count < stop:
+            count = min(count + _MARCH_CHUNK_SAMPLES, stop)
+            distances = self.distances_m[:count]
+            clearance = ray_height_m(self.eye, elevation_deg, distances, k, curvature)
+            clearance -= self.ground_m(count)
+            blocked = np.flatnonzero(~(clearance > 0))
+            if stop == size and blocked.size:
+                stop = min(size, int(blocked[0]) + int(REEMERGE_WINDOW_M / self.step_m))
+        return clearance
 
 
 def ray_height_m(
@@ -127,14 +200,24 @@ def cast_ray(
 ) -> RayCast:
     """First intersection of the ray with the terrain. ``curvature=False`` casts over a flat
     Earth, for comparison only (it biases far hits short: -2.5 km at 28 km over the plain)."""
+    profile = GroundProfile(dem, eye, azimuth_deg, step_m, min_distance_m, max_distance_m)
+    return cast_along(profile, elevation_deg, k=k, curvature=curvature)
+
+
+def cast_along(
+    profile: GroundProfile,
+    elevation_deg: float,
+    *,
+    k: float = REFRACTION_K,
+    curvature: bool = True,
+) -> RayCast:
+    """``cast_ray`` over a ground profile that other rays of the same azimuth may share."""
+    dem, eye, azimuth_deg, step_m = profile.dem, profile.eye, profile.azimuth_deg, profile.step_m
     ground = dem.elevation_m(eye.longitude_deg, eye.latitude_deg)
     if np.isfinite(ground) and float(ground) > eye.altitude_m:
         return RayCast(None, "eye_below_terrain", 0.0)
-    distances = np.arange(min_distance_m, max_distance_m + step_m / 2, step_m)
-    lon, lat = _positions(eye, azimuth_deg, distances)
-    clearance = ray_height_m(eye, elevation_deg, distances, k, curvature) - dem.elevation_m(
-        lon, lat
-    )
+    clearance = profile.clearance_m(elevation_deg, k, curvature)
+    distances = profile.distances_m[: clearance.size]
     missing = ~np.isfinite(clearance)
     below = np.flatnonzero(~missing & (clearance <= 0))
     first_missing = int(np.argmax(missing)) if missing.any() else distances.size
@@ -163,7 +246,7 @@ def cast_ray(
     altitude = float(ray_height_m(eye, elevation_deg, np.array(distance), k, curvature))
     if altitude <= SEA_LEVEL_M:
         return RayCast(None, "sea", distance)
-    after = clearance[index : index + int(1000 / step_m)]
+    after = clearance[index : index + int(REEMERGE_WINDOW_M / step_m)]
     hit = RayHit(
         distance_m=distance,
         longitude_deg=hit_lon,

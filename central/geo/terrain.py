@@ -15,7 +15,18 @@ from dataclasses import dataclass
 from typing import Literal
 
 from central.geo.dem import Dem
-from central.geo.raymarch import REFRACTION_K, Eye, MissReason, RayCast, RayHit, cast_ray
+from central.geo.raymarch import (
+    MAX_DISTANCE_M,
+    MIN_DISTANCE_M,
+    REFRACTION_K,
+    STEP_M,
+    Eye,
+    GroundProfile,
+    MissReason,
+    RayCast,
+    RayHit,
+    cast_along,
+)
 
 MIN_GRAZING_DEG = 5.0
 MAX_INTERVAL_M = 1_500.0
@@ -49,12 +60,28 @@ def terrain_fix(
     elevation_sigma_deg: float,
     k: float = REFRACTION_K,
 ) -> TerrainFix:
+    profile = ground_profile(dem, eye, azimuth_deg)
+    return terrain_fix_along(profile, elevation_deg, elevation_sigma_deg, k)
+
+
+def ground_profile(dem: Dem, eye: Eye, azimuth_deg: float) -> GroundProfile:
+    """The ground under the rays of ``terrain_fix``, to share between the fixes of an azimuth."""
+    return GroundProfile(dem, eye, azimuth_deg, STEP_M, MIN_DISTANCE_M, MAX_DISTANCE_M)
+
+
+def terrain_fix_along(
+    profile: GroundProfile,
+    elevation_deg: float,
+    elevation_sigma_deg: float,
+    k: float = REFRACTION_K,
+) -> TerrainFix:
+    """``terrain_fix`` over a ground profile (``ground_profile``)."""
     spread = INTERVAL_SIGMAS * elevation_sigma_deg
-    central = cast_ray(dem, eye, azimuth_deg, elevation_deg, k=k)
+    central = cast_along(profile, elevation_deg, k=k)
     if central.miss in ("eye_below_terrain", "ray_blocked_near_camera"):
         return TerrainFix(None, None, False, central.miss)
-    near = cast_ray(dem, eye, azimuth_deg, elevation_deg - spread, k=k)
-    far = cast_ray(dem, eye, azimuth_deg, elevation_deg + spread, k=k)
+    near = cast_along(profile, elevation_deg - spread, k=k)
+    far = cast_along(profile, elevation_deg + spread, k=k)
     interval = _interval(near, central, far)
     if central.hit is None:
         return TerrainFix(interval, None, False, central.miss)

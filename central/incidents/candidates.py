@@ -4,12 +4,16 @@ Reading the candidates back for every new event (incidents, locations and the la
 of each of their cameras) cost ~20 ms per event; a batch reads them once and then keeps them up
 to date in memory with its own alerts, which are written at the end of the batch. Locations
 change only when the batch is located, after all its alerts, so the stored points hold.
+
+A cone costs a terrain ray march (~0.3 ms). Most alerts of a batch continue an event and are
+never compared, and a camera's later alert replaces its earlier one: cones are therefore made
+only when a new event is compared against a candidate, once per sighting.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -40,14 +44,32 @@ POINT_METHODS = frozenset({"triangulation", "terrain"})
 
 
 @dataclass(slots=True)
+class _Latest:
+    """A camera's latest sighting that is not an ``end``, and its cone once made."""
+
+    captured_at: datetime
+    sighting: Sighting | None  # None: an alert without a box
+    cone: BearingCone | None = None
+    cone_made: bool = False
+
+    def made_cone(self, make: Callable[[Sighting], BearingCone | None]) -> BearingCone | None:
+        if not self.cone_made and self.sighting is not None:
+            self.cone = make(self.sighting)
+        self.cone_made = True
+        return self.cone
+
+
+@dataclass(slots=True)
 class _Candidate:
     last_seen_at: datetime
     point: LocatedPoint | None
-    # camera key -> capture time and cone of its latest sighting that is not an ``end``
-    latest: dict[str, tuple[datetime, BearingCone | None]] = field(default_factory=dict)
+    latest: dict[str, _Latest] = field(default_factory=dict)  # by camera key
 
-    def view(self, incident_id: int) -> IncidentView:
-        cones = tuple(cone for _, (_, cone) in sorted(self.latest.items()) if cone is not None)
+    def view(
+        self, incident_id: int, make: Callable[[Sighting], BearingCone | None]
+    ) -> IncidentView:
+        made = (latest.made_cone(make) for _, latest in sorted(self.latest.items()))
+        cones = tuple(cone for cone in made if cone is not None)
         return IncidentView(incident_id, self.last_seen_at, cones, self.point)
 
 
@@ -94,7 +116,7 @@ class OpenIncidents:
         for incident_id, sightings in latest_sightings_of(session, loaded._candidates).items():
             latest = loaded._candidates[incident_id].latest
             for sighting in sightings:
-                latest[sighting.camera_key] = (sighting.captured_at, loaded.cone(sighting))
+                latest[sighting.camera_key] = _Latest(sighting.captured_at, sighting)
         return loaded
 
     def cone(self, sighting: Sighting) -> BearingCone | None:
@@ -120,7 +142,7 @@ class OpenIncidents:
 
     def choose(self, cone: BearingCone | None, captured_at: datetime) -> int | None:
         """The incident a new event seen in ``cone`` joins (``clustering.choose_incident``)."""
-        views = [c.view(incident_id) for incident_id, c in self._candidates.items()]
+        views = [c.view(incident_id, self.cone) for incident_id, c in self._candidates.items()]
         return choose_incident(cone, captured_at, views, self._config)
 
     def add(self, incident_id: int, seen_at: datetime) -> None:
@@ -132,9 +154,11 @@ class OpenIncidents:
         incident_id: int,
         camera_key: str,
         alert: contracts.AlertMessage,
-        cone: BearingCone | None,
+        sighting: Sighting | None,
+        cone: BearingCone | None = None,
     ) -> None:
-        """An alert of the batch joined ``incident_id``: as the database will read it back."""
+        """An alert of the batch joined ``incident_id``: as the database will read it back.
+        ``cone``: the sighting's, when the caller already made it."""
         candidate = self._candidates.get(incident_id)
         if candidate is None:  # not open: no new event may join it
             return
@@ -142,5 +166,7 @@ class OpenIncidents:
         if alert.state is contracts.EventState.END:
             return
         known = candidate.latest.get(camera_key)
-        if known is None or known[0] <= alert.captured_at:
-            candidate.latest[camera_key] = (alert.captured_at, cone)
+        if known is None or known.captured_at <= alert.captured_at:
+            candidate.latest[camera_key] = _Latest(
+                alert.captured_at, sighting, cone, cone_made=cone is not None
+            )

@@ -142,14 +142,14 @@ class _Batch:
         camera.last_alert_at = max(camera.last_alert_at or alert.captured_at, alert.captured_at)
         pose = pose_for(self._session, camera, alert.camera, alert.captured_at)
         box = main_box(alert)
-        cone = None  # only a batch that starts an event compares cones
-        if box is not None and self._candidates is not None:
-            sighting = Sighting(camera.key, alert.camera, box, alert.captured_at)
-            cone = self._candidates.cone(sighting)
+        sighting = (
+            None if box is None else Sighting(camera.key, alert.camera, box, alert.captured_at)
+        )
+        cone = None  # made only for a new event, the one comparison that needs it
         event = memo.events.get(alert.event_id)
         created = False
         if event is None:
-            incident, created = self._incident_for(alert, cone)
+            incident, created, cone = self._incident_for(alert, sighting)
             event = Event(
                 id=alert.event_id,
                 camera_pk=camera.id,
@@ -167,7 +167,7 @@ class _Batch:
             incident = self._incident(event.incident_id)
         _fold(incident, event, alert)
         if self._candidates is not None:
-            self._candidates.note(incident.id, camera.key, alert, cone)
+            self._candidates.note(incident.id, camera.key, alert, sighting, cone)
         self.rows.add(alert, camera.id, pose.id, memo.snapshots)
         memo.alerts[alert.alert_id] = incident.id
         if box is not None:
@@ -183,13 +183,15 @@ class _Batch:
         return incident
 
     def _incident_for(
-        self, alert: contracts.AlertMessage, cone: BearingCone | None
-    ) -> tuple[Incident, bool]:
-        """The incident a new event joins, created when no open incident fits."""
+        self, alert: contracts.AlertMessage, sighting: Sighting | None
+    ) -> tuple[Incident, bool, BearingCone | None]:
+        """The incident a new event joins, created when no open incident fits; whether it was
+        created; the cone it was chosen by."""
         assert self._candidates is not None, "read when the batch starts an event"
+        cone = None if sighting is None else self._candidates.cone(sighting)
         chosen = self._candidates.choose(cone, alert.captured_at)
         if chosen is not None:
-            return self._incident(chosen), False
+            return self._incident(chosen), False, cone
         # Inserted alone rather than by a flush of the whole batch so far (~10 ms each).
         incident_id = insert_one(
             self._session,
@@ -215,7 +217,7 @@ class _Batch:
         )
         self._memo.incidents[incident.id] = incident
         self._candidates.add(incident.id, alert.captured_at)
-        return incident, True
+        return incident, True, cone
 
 
 def _fold(incident: Incident, event: Event, alert: contracts.AlertMessage) -> None:

@@ -5,6 +5,12 @@ batch is committed (stored, counted as a duplicate or quarantined); only then ma
 told. While the database is unreachable it retries with capped backoff and the messages stay
 unacknowledged (the broker keeps them). A message that breaks our own processing is isolated
 by replaying the batch one message per transaction, and quarantined with the error.
+
+Several instances share the subscription message by message, so the alerts of one new event
+reach several of them at once and each tries to create the event: the one that commits second
+gets a unique-key violation. That batch is simply stored again, once or twice: it now reads the
+event as stored and continues it (one extra batch, where the replay one message at a time cost
+a transaction per message).
 """
 
 from __future__ import annotations
@@ -37,6 +43,9 @@ Listener = Callable[[Handled], None]
 # Errors of the database itself (down, restarting, locked, connection lost): retry the batch.
 TRANSIENT_ERRORS = (exc.OperationalError, exc.InterfaceError, exc.DisconnectionError)
 MAX_REASON_CHARS = 1000
+# Batches stored again after a unique-key violation before isolating a message: a row another
+# instance committed meanwhile is read as stored the next time.
+CONFLICT_RETRIES = 2
 
 _COUNTERS = {
     HandledKind.ALERT: "ingested",
@@ -72,18 +81,7 @@ class BatchStore:
         delay_s = self._retry_initial_s
         while not self._stop.is_set():
             try:
-                try:
-                    handled = self._in_one_transaction(batch)
-                except TRANSIENT_ERRORS:
-                    raise
-                except Exception as error:
-                    logger.warning(
-                        "batch of %d failed (%s: %s); storing one message at a time",
-                        len(batch),
-                        type(error).__name__,
-                        error,
-                    )
-                    handled = self._one_by_one(batch)
+                handled = self._stored(batch)
             except TRANSIENT_ERRORS as error:
                 self._metrics.add("database_retries")
                 logger.warning(
@@ -98,6 +96,33 @@ class BatchStore:
             self._account(handled)
             return True
         return False
+
+    def _stored(self, batch: Sequence[Received]) -> list[Handled]:
+        for attempt in range(CONFLICT_RETRIES + 1):
+            try:
+                return self._in_one_transaction(batch)
+            except TRANSIENT_ERRORS:
+                raise
+            except exc.IntegrityError as error:
+                failure: Exception = error
+                if attempt == CONFLICT_RETRIES:
+                    break
+                self._metrics.add("conflict_retries")
+                logger.info(
+                    "batch of %d met a row stored meanwhile (%s); storing it again",
+                    len(batch),
+                    str(error.orig)[:200],
+                )
+            except Exception as error:
+                failure = error
+                break
+        logger.warning(
+            "batch of %d failed (%s: %s); storing one message at a time",
+            len(batch),
+            type(failure).__name__,
+            failure,
+        )
+        return self._one_by_one(batch)
 
     def _in_one_transaction(self, batch: Sequence[Received]) -> list[Handled]:
         with self._session_factory() as session:

@@ -13,13 +13,14 @@ from sqlalchemy import exc, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 import contracts
-from central.db import Alert, Camera, QuarantinedMessage, Site
+from central.db import Alert, Camera, Event, Incident, QuarantinedMessage, Site
+from central.incidents import service as service_module
 from central.incidents.clustering import ClusterConfig
 from central.ingest import batch as batch_module
 from central.ingest.batch import BatchStore
 from central.ingest.handler import Handled, HandledKind, HandlerConfig, Received
 from central.ingest.metrics import IngestMetrics
-from tests.unit.central.builders import CABANELLE, T0, FakeLocator, alert, box
+from tests.unit.central.builders import CABANELLE, T0, FakeLocator, alert, box, later
 
 CONFIG = HandlerConfig(
     instance_id="test", quarantine_payload_max_bytes=100, cluster=ClusterConfig()
@@ -268,3 +269,35 @@ def test_a_batch_locates_each_incident_once(sessions: sessionmaker[Session]) -> 
     ]
     assert store.store([received(step, mid) for mid, step in enumerate(steps, 1)])
     assert len(locator.calls) == 1
+
+
+def test_an_event_created_meanwhile_by_another_instance_is_continued(
+    sessions: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two instances get alerts of one new event at once: the second to commit breaks the
+    events' unique key, stores its batch again and then continues the stored event."""
+    event_id = uuid.uuid4()
+    first = alert(CABANELLE, azimuth_deg=240.0, event_id=event_id)
+    second = alert(
+        CABANELLE, azimuth_deg=240.0, event_id=event_id, sequence=1, captured_at=later(60)
+    )
+    other_instance, _ = make_store(sessions)
+    assert other_instance.store([received(first, 1)])
+    real_prefetch = service_module.prefetch
+    calls = []
+
+    def prefetch_before_the_other_commit(*args: Any) -> None:
+        # The first read happens before the other instance's commit: the event looks new.
+        calls.append(1)
+        if len(calls) > 1:
+            real_prefetch(*args)
+
+    monkeypatch.setattr(service_module, "prefetch", prefetch_before_the_other_commit)
+    store, metrics = make_store(sessions)
+    assert store.store([received(second, 2)])
+    assert metrics.snapshot()["conflict_retries"] == 1
+    assert "processing_errors" not in metrics.snapshot()
+    assert count(sessions, Alert) == 2
+    assert count(sessions, Event) == 1
+    assert count(sessions, Incident) == 1
+    assert count(sessions, QuarantinedMessage) == 0
