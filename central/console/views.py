@@ -15,7 +15,7 @@ from central.api.schemas import snapshot_url
 from central.console.actions import FALSE_POSITIVE_LABELS_FR, STATUS_LABELS_FR, FalsePositive
 from central.db import Alert, AlertSnapshot, AuditEntry, Camera, Dispatch, Event, Incident, Operator
 from central.dispatch.facts import camera_views
-from central.dispatch.message import bearing_text
+from central.dispatch.message import bearing_text, caveat_text
 from central.incidents.lifecycle import OPEN_STATUSES, IncidentStatus
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -52,6 +52,7 @@ class IncidentRow:
     dfci_code: str | None
     method: str | None
     uncertainty_m: float | None
+    caveat: str | None  # why the position is degraded, in words
     latitude_deg: float | None
     longitude_deg: float | None
     cameras: tuple[str, ...]
@@ -76,6 +77,7 @@ def incident_row(session: Session, incident: Incident, names: dict[int, str]) ->
         dfci_code=location.dfci_code if location else None,
         method=location.method if location else None,
         uncertainty_m=location.semi_major_m if location else None,
+        caveat=caveat_text(location.degenerate, "fr") if location and location.degenerate else None,
         latitude_deg=location.latitude_deg if location else None,
         longitude_deg=location.longitude_deg if location else None,
         cameras=tuple(

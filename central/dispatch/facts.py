@@ -83,6 +83,7 @@ def incident_facts(session: Session, incident: Incident, links: Links) -> Incide
         longitude_deg=location.longitude_deg if location is not None else None,
         uncertainty_m=location.semi_major_m if location is not None else None,
         method=location.method if location is not None else None,
+        caveat=location.degenerate if location is not None else None,
         dfci_code=location.dfci_code if location is not None else None,
         commune=location.commune if location is not None else None,
         massif=location.massif if location is not None else None,

@@ -35,6 +35,9 @@ class IncidentFacts:
     longitude_deg: float | None
     uncertainty_m: float | None  # 1-sigma semi-major axis of the ellipse
     method: str | None  # triangulation | terrain | bearing_only | none
+    # Why the position is weaker than its method suggests (``LocationEstimate.degenerate``,
+    # e.g. "cut_angle_below_30deg"): the crew must know before trusting the ellipse.
+    caveat: str | None
     dfci_code: str | None
     commune: str | None
     massif: str | None
@@ -74,6 +77,21 @@ _TEXT = {
             "bearing_only": "relèvement seul",
             "none": "non localisé",
         },
+        "caveat": "Attention, position dégradée : {reason}",
+        "caveats": {
+            "cut_angle_below_30deg": "relèvements presque parallèles (angle de coupe < 30°)",
+            "colocated_cameras": "caméras trop proches pour trianguler",
+            "rays_diverge": "relèvements qui ne se croisent pas",
+            "beyond_range": "croisement hors de portée des caméras",
+            "no_terrain_data": "pas de relief connu à cet endroit",
+            "ray_never_meets_ground": "la visée ne rencontre pas le sol",
+            "sea": "la visée tombe en mer",
+            "grazing_angle_below_5deg": "visée rasante (< 5°), distance incertaine",
+            "range_interval_too_long": "distance mal déterminée (> 1,5 km)",
+            "masking_ridge_ambiguity": "une crête peut cacher la base de la fumée",
+            "eye_below_terrain": "position de la caméra à vérifier",
+            "ray_blocked_near_camera": "orientation de la caméra à vérifier",
+        },
     },
     "en": {
         "smoke": "Suspected smoke",
@@ -98,6 +116,21 @@ _TEXT = {
             "bearing_only": "bearing only",
             "none": "not located",
         },
+        "caveat": "Caution, degraded position: {reason}",
+        "caveats": {
+            "cut_angle_below_30deg": "nearly parallel bearings (cut angle < 30°)",
+            "colocated_cameras": "cameras too close to triangulate",
+            "rays_diverge": "bearings that do not cross",
+            "beyond_range": "crossing beyond the cameras' range",
+            "no_terrain_data": "no terrain known there",
+            "ray_never_meets_ground": "the line of sight never meets the ground",
+            "sea": "the line of sight falls into the sea",
+            "grazing_angle_below_5deg": "grazing line of sight (< 5°), distance uncertain",
+            "range_interval_too_long": "distance poorly determined (> 1.5 km)",
+            "masking_ridge_ambiguity": "a ridge may hide the base of the smoke",
+            "eye_below_terrain": "camera position to be checked",
+            "ray_blocked_near_camera": "camera orientation to be checked",
+        },
     },
 }
 
@@ -105,6 +138,12 @@ _TEXT = {
 def bearing_text(view: CameraView, language: str) -> str:
     """The lookout's form: "dans mes 041°" (three digits, true north)."""
     return str(_TEXT[language]["bearing"]).format(az=view.azimuth_deg % 360)
+
+
+def caveat_text(caveat: str, language: str) -> str:
+    """The reader's words for a ``LocationEstimate.degenerate`` code (the code when unknown)."""
+    text: dict[str, Any] = _TEXT[language]
+    return str(text["caveats"].get(caveat, caveat))
 
 
 def _round_sigma(metres: float | None) -> str:
@@ -145,6 +184,8 @@ def render(
         )
     else:
         lines.append(text["no_position"])
+    if facts.caveat:
+        lines.append(text["caveat"].format(reason=caveat_text(facts.caveat, language)))
     lines.append(text["dfci"].format(code=facts.dfci_code or text["unknown"]))
     lines.append(text["commune"].format(name=facts.commune or text["unknown"]))
     lines.append(text["massif"].format(name=facts.massif or text["unknown"]))
@@ -166,6 +207,7 @@ def to_json(facts: IncidentFacts, purpose: Purpose, rendered: RenderedMessage) -
             "longitude_deg": facts.longitude_deg,
             "uncertainty_m": facts.uncertainty_m,
             "method": facts.method,
+            "caveat": facts.caveat,
         }
     return {
         "schema": "vigifeu.dispatch/1",

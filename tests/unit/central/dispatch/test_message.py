@@ -21,6 +21,7 @@ FACTS = IncidentFacts(
     longitude_deg=6.91234,
     uncertainty_m=347.0,
     method="triangulation",
+    caveat=None,
     dfci_code="KD68H4",
     commune="Mandelieu-la-Napoule",
     massif="Estérel",
@@ -50,6 +51,16 @@ def test_french_text_says_where_and_how_sure() -> None:
         "Console : http://console.local/incidents/42",
     ):
         assert expected in message.body
+
+
+def test_a_degraded_position_says_why() -> None:
+    weak = dataclasses.replace(FACTS, caveat="cut_angle_below_30deg")
+    body = render(weak, "dispatch", "fr", PARIS).body
+    assert "Attention, position dégradée : relèvements presque parallèles" in body
+    assert "Attention" not in render(FACTS, "dispatch", "fr", PARIS).body
+    english = render(dataclasses.replace(FACTS, caveat="new_reason"), "dispatch", "en", PARIS)
+    assert "Caution, degraded position: new_reason" in english.body  # unknown: the code itself
+    assert to_json(weak, "dispatch", english)["position"]["caveat"] == "cut_angle_below_30deg"
 
 
 def test_english_and_escalation() -> None:

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from central.geo import GeoData, dfci
-from central.geo.dem import Dem
 from central.geo.crs import GEOD
+from central.geo.dem import Dem
 from central.geo.raymarch import (
     MAX_DISTANCE_M,
     MIN_DISTANCE_M,
