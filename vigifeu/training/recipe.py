@@ -47,6 +47,9 @@ class Recipe(_Strict):
     warmup_epochs: float = Field(ge=0)
     patience: int = Field(ge=1)
     close_mosaic: int = Field(ge=0)
+    # The shipped checkpoint is the mean of the last N epochs' weights (``average.py``); 1 keeps
+    # ultralytics' best.pt.
+    average_last_epochs: int = Field(default=1, ge=1)
     augment: Augmentation
     data: DataPolicy
 

@@ -1,9 +1,11 @@
 """``vigifeu train``: prepare data, transfer COCO weights, train with ultralytics, offline.
 
 A run folder holds everything: ``data/`` (the prepared dataset), ``init.pt`` (the transferred
-start point), ``train/`` (ultralytics' output: weights/last.pt, best.pt, results.csv, curves) and
-``run.json`` (the recipe, the inputs and the transfer report). Re-running with ``--resume``
-continues from ``train/weights/last.pt``.
+start point), ``train/`` (ultralytics' output: weights/last.pt, best.pt, one checkpoint per
+epoch, results.csv, curves), ``train/weights/averaged.pt`` (the mean of the last epochs, when
+the recipe asks for it) and ``run.json`` (the recipe, the inputs and the transfer report).
+Re-running with ``--resume`` continues from ``train/weights/last.pt``; ``--average-only`` only
+re-makes ``averaged.pt`` from a finished run.
 """
 
 from __future__ import annotations
@@ -87,13 +89,40 @@ def train(
     resume: bool,
     workers: int = 0,
     epochs: int | None = None,
+    average_only: bool = False,
 ) -> Path:
-    """Run (or resume) the recipe; returns the path of the best checkpoint."""
+    """Run (or resume) the recipe; returns the path of the checkpoint to export: the averaged
+    one when the recipe averages epochs, else ultralytics' best."""
     recipe = load_recipe(recipe_path)
     if epochs is not None:
         recipe = recipe.model_copy(update={"epochs": epochs})
+    weights = run_dir / "train" / "weights"
     run_dir.mkdir(parents=True, exist_ok=True)
+    # Unpickling checkpoints imports ultralytics too, so averaging alone is made hermetic as well.
     make_ultralytics_hermetic(run_dir / "ultralytics_config")
+    if not average_only:
+        _train(
+            recipe, recipe_path, lookout, extra, run_dir, device, coco_checkpoint, resume, workers
+        )
+    if recipe.average_last_epochs > 1:
+        from vigifeu.training.average import average_last_epochs
+
+        return average_last_epochs(weights, recipe.average_last_epochs)
+    best = weights / "best.pt"
+    return best if best.exists() else weights / "last.pt"
+
+
+def _train(
+    recipe: Recipe,
+    recipe_path: Path,
+    lookout: Path,
+    extra: Path | None,
+    run_dir: Path,
+    device: str,
+    coco_checkpoint: Path,
+    resume: bool,
+    workers: int,
+) -> None:
     from ultralytics import YOLO
 
     last = run_dir / "train" / "weights" / "last.pt"
@@ -123,8 +152,6 @@ def train(
     from vigifeu.training.report import write_training_report
 
     write_training_report(run_dir / "train" / "results.csv", run_dir / "training_report.png")
-    best = run_dir / "train" / "weights" / "best.pt"
-    return best if best.exists() else last
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -146,6 +173,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--coco-checkpoint", type=Path, default=DEFAULT_COCO_CHECKPOINT)
     parser.add_argument("--epochs", type=int, default=None, help="override the recipe (tests)")
     parser.add_argument("--resume", action="store_true", help="continue from the run's last.pt")
+    parser.add_argument(
+        "--average-only",
+        action="store_true",
+        help="train nothing: average the finished run's last epochs (recipe average_last_epochs)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -158,6 +190,7 @@ def run(args: argparse.Namespace) -> int:
         args.coco_checkpoint,
         args.resume,
         epochs=args.epochs,
+        average_only=args.average_only,
     )
-    print(f"best checkpoint: {best}")  # noqa: T201 - command output
+    print(f"checkpoint to export: {best}")  # noqa: T201 - command output
     return 0

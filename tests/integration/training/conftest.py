@@ -27,6 +27,7 @@ init: scratch
 seed: 1
 image_size: 128
 epochs: 1
+average_last_epochs: 2  # more than the run has: the one epoch, through the averaging path
 batch: 2
 nominal_batch: 2
 optimizer: AdamW

@@ -50,6 +50,8 @@ def test_train_export_quantize_publish_and_run_int8(
 ) -> None:
     run_dir = trained_tiny.run_dir
     assert len((run_dir / "train" / "results.csv").read_text().splitlines()) == 2  # 1 epoch
+    # the checkpoint to export is the averaged one (recipe average_last_epochs)
+    assert trained_tiny.checkpoint == run_dir / "train" / "weights" / "averaged.pt"
     assert json.loads((run_dir / "run.json").read_text())["transfer"] == {"init": "scratch"}
     models = tmp_path / "models"
     work = tmp_path / "work"
@@ -58,7 +60,7 @@ def test_train_export_quantize_publish_and_run_int8(
         "--checkpoint", str(trained_tiny.checkpoint),
         "--recipe", str(trained_tiny.recipe),
         "--name", "ci-tiny",
-        "--version", "0.1-e1",
+        "--version", "0.1-avg",
         # The generated frames are 4:3: export at their aspect (the recipe trained at 128 square).
         "--input-size", "128x96",
         "--val", f"synthetic={trained_tiny.dataset / 'data.yaml'}",
@@ -76,6 +78,7 @@ def test_train_export_quantize_publish_and_run_int8(
 
     # The training folder was only read: the export wrote beside its own copy of the checkpoint.
     assert sorted(p.name for p in trained_tiny.checkpoint.parent.iterdir()) == [
+        "averaged.pt",
         "best.pt",
         "epoch0.pt",
         "last.pt",
@@ -89,7 +92,7 @@ def test_train_export_quantize_publish_and_run_int8(
     fp32, int8 = registry.get("ci-tiny-fp32"), registry.get("ci-tiny-int8")
     assert (fp32.format, int8.format) == ("onnx-fp32", "onnx-int8")
     assert int8.parent == fp32.name
-    assert fp32.parent == "ci-tiny-0.1-e1-fp32.pt"
+    assert fp32.parent == "ci-tiny-0.1-avg-fp32.pt"
     assert (models / fp32.parent).is_file()
     assert int8.input_shape == InputSize(128, 96)
     assert "1x3x96x128" in (models / str(int8.card)).read_text()
