@@ -30,6 +30,7 @@ from central.incidents.clustering import (
     LocatedPoint,
     choose_incident,
     cone_from_box,
+    in_window,
     point_radius_m,
 )
 from central.incidents.lifecycle import OPEN_STATUSES
@@ -142,7 +143,12 @@ class OpenIncidents:
 
     def choose(self, cone: BearingCone | None, captured_at: datetime) -> int | None:
         """The incident a new event seen in ``cone`` joins (``clustering.choose_incident``)."""
-        views = [c.view(incident_id, self.cone) for incident_id, c in self._candidates.items()]
+        # Only candidates in the time window are viewed: a view makes its cones.
+        views = [
+            c.view(incident_id, self.cone)
+            for incident_id, c in self._candidates.items()
+            if in_window(captured_at, c.last_seen_at, self._config)
+        ]
         return choose_incident(cone, captured_at, views, self._config)
 
     def add(self, incident_id: int, seen_at: datetime) -> None:

@@ -212,6 +212,11 @@ def _match_rank(cone: BearingCone, view: IncidentView, config: ClusterConfig) ->
     return 2
 
 
+def in_window(captured_at: datetime, last_seen_at: datetime, config: ClusterConfig) -> bool:
+    """Whether a sighting at ``captured_at`` may join an incident last seen at ``last_seen_at``."""
+    return abs((captured_at - last_seen_at).total_seconds()) <= config.window_s
+
+
 def choose_incident(
     cone: BearingCone | None,
     captured_at: datetime,
@@ -228,7 +233,7 @@ def choose_incident(
         return None
     accepted: list[tuple[int, float, int]] = []
     for view in candidates:
-        if abs((captured_at - view.last_seen_at).total_seconds()) > config.window_s:
+        if not in_window(captured_at, view.last_seen_at, config):
             continue
         rank = _match_rank(cone, view, config)
         if rank is not None:
