@@ -54,12 +54,7 @@ CALIBRATIONS: dict[str, tuple[CalibrationMethod, dict[str, Any]]] = {
 # decode 0.226 (109 ms), classes 0.269 (125 ms), head 0.267 (148 ms), FP32 173 ms. The class
 # branch turns features into the smoke score; its 8-bit steps reorder the low, close scores of a
 # young model.
-# "logits" keeps only the last 1x1 convolution of each class branch float (2 output channels,
-# a negligible cost): on the averaged 0.3 checkpoint the whole class branch in float cost INT8
-# 1.66 -> 1.37x FP32 speed, for the few 8-bit steps that matter most at the score itself.
-FLOAT_SCOPES = ("decode", "logits", "classes", "head")
-# The class branch's last convolution of each level, e.g. "/model.24/cv3.2/cv3.2.2/Conv".
-_CLASS_LOGITS = re.compile(r"(?:one2one_)?cv3\.(\d+)/(?:one2one_)?cv3\.\1\.2/")
+FLOAT_SCOPES = ("decode", "classes", "head")
 # Frames calibrated at once: bounds the calibrator's memory to ~0.7 GB at 640.
 CALIBRATION_CHUNK = 8
 # Calibration mix (research/smoke-detection-methods.md §4): about a third with smoke, some fire,
@@ -105,22 +100,19 @@ def head_decode_nodes(model: onnx.ModelProto) -> list[str]:
 
 
 def float_nodes(model: onnx.ModelProto, scope: str | None) -> list[str]:
-    """Nodes to keep in float for a scope: ``decode`` (the minimum that works), ``logits``
-    (also the last convolution of the class-score branch), ``classes`` (the whole class-score
-    branch cv3), ``head`` (the whole Detect head), None (nothing)."""
+    """Nodes to keep in float for a scope: ``decode`` (the minimum that works), ``classes``
+    (also the class-score branch cv3), ``head`` (the whole Detect head), None (nothing)."""
     if scope is None:
         return []
     if scope not in FLOAT_SCOPES:
         raise QuantizationError(f"unknown float scope {scope!r}: one of {FLOAT_SCOPES}")
     prefix = detect_head_prefix(model)
     decode = head_decode_nodes(model)
-    branches = ("cv3.", "one2one_cv3.") if scope in ("logits", "classes") else ("",)
+    branches = ("cv3.", "one2one_cv3.") if scope == "classes" else ("",)
     kept = {
         node.name
         for node in model.graph.node
-        if scope != "decode"
-        and node.name.startswith(tuple(prefix + b for b in branches))
-        and (scope != "logits" or _CLASS_LOGITS.search(node.name))
+        if scope != "decode" and node.name.startswith(tuple(prefix + b for b in branches))
     }
     return [node.name for node in model.graph.node if node.name in kept or node.name in decode]
 
