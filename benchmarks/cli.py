@@ -154,7 +154,10 @@ def _add_all(parser: argparse.ArgumentParser) -> None:
         help="run bench ingest (about 30 s)",
     )
     parser.add_argument(
-        "--ingest-fires", type=int, default=60, help="bench ingest workload (2 x 10 alerts each)"
+        "--ingest-fires",
+        type=int,
+        default=200,
+        help="bench ingest workload (2 x 10 alerts each)",
     )
     parser.add_argument(
         "--edge-footprint",
