@@ -89,40 +89,13 @@ def train(
     resume: bool,
     workers: int = 0,
     epochs: int | None = None,
-    average_only: bool = False,
 ) -> Path:
-    """Run (or resume) the recipe; returns the path of the checkpoint to export: the averaged
-    one when the recipe averages epochs, else ultralytics' best."""
+    """Run (or resume) the recipe; returns the checkpoint to export (``export_checkpoint``)."""
     recipe = load_recipe(recipe_path)
     if epochs is not None:
         recipe = recipe.model_copy(update={"epochs": epochs})
-    weights = run_dir / "train" / "weights"
     run_dir.mkdir(parents=True, exist_ok=True)
-    # Unpickling checkpoints imports ultralytics too, so averaging alone is made hermetic as well.
     make_ultralytics_hermetic(run_dir / "ultralytics_config")
-    if not average_only:
-        _train(
-            recipe, recipe_path, lookout, extra, run_dir, device, coco_checkpoint, resume, workers
-        )
-    if recipe.average_last_epochs > 1:
-        from vigifeu.training.average import average_last_epochs
-
-        return average_last_epochs(weights, recipe.average_last_epochs)
-    best = weights / "best.pt"
-    return best if best.exists() else weights / "last.pt"
-
-
-def _train(
-    recipe: Recipe,
-    recipe_path: Path,
-    lookout: Path,
-    extra: Path | None,
-    run_dir: Path,
-    device: str,
-    coco_checkpoint: Path,
-    resume: bool,
-    workers: int,
-) -> None:
     from ultralytics import YOLO
 
     last = run_dir / "train" / "weights" / "last.pt"
@@ -152,6 +125,19 @@ def _train(
     from vigifeu.training.report import write_training_report
 
     write_training_report(run_dir / "train" / "results.csv", run_dir / "training_report.png")
+    return export_checkpoint(recipe, run_dir)
+
+
+def export_checkpoint(recipe: Recipe, run_dir: Path) -> Path:
+    """The averaged checkpoint, written now, when the recipe averages epochs; else ultralytics'
+    best. Unpickling checkpoints imports ultralytics: call it with ultralytics made hermetic."""
+    weights = run_dir / "train" / "weights"
+    if recipe.average_last_epochs > 1:
+        from vigifeu.training.average import average_last_epochs
+
+        return average_last_epochs(weights, recipe.average_last_epochs)
+    best = weights / "best.pt"
+    return best if best.exists() else weights / "last.pt"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -181,16 +167,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    best = train(
-        args.recipe,
-        args.lookout,
-        args.extra,
-        args.run_dir,
-        args.device,
-        args.coco_checkpoint,
-        args.resume,
-        epochs=args.epochs,
-        average_only=args.average_only,
-    )
-    print(f"checkpoint to export: {best}")  # noqa: T201 - command output
+    if args.average_only:
+        make_ultralytics_hermetic(args.run_dir / "ultralytics_config")
+        checkpoint = export_checkpoint(load_recipe(args.recipe), args.run_dir)
+    else:
+        checkpoint = train(
+            args.recipe,
+            args.lookout,
+            args.extra,
+            args.run_dir,
+            args.device,
+            args.coco_checkpoint,
+            args.resume,
+            epochs=args.epochs,
+        )
+    print(f"checkpoint to export: {checkpoint}")  # noqa: T201 - command output
     return 0
