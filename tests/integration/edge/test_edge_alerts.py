@@ -151,10 +151,14 @@ def test_a_30_s_broker_outage_mid_event_loses_nothing_and_keeps_order(
         time.sleep(30)  # events go on: starts, updates and ends pile up in the outbox
         queued = len(stored_alert_ids(caplog))
         mosquitto.start()
+        # The alerts stored so far, not a set that grows while we wait: the edge keeps storing
+        # new ones, and the newest is often not delivered yet whenever the set is compared
+        # (a flake under load). Every stored alert is checked once the edge has stopped.
+        held = set(stored_alert_ids(caplog))
         recorder.wait_for(
-            lambda m: {str(a.alert_id) for a in alerts_of(m)} >= set(stored_alert_ids(caplog)),
+            lambda m: {str(a.alert_id) for a in alerts_of(m)} >= held,
             20,
-            "every stored alert after the outage",
+            "every alert stored before the broker came back",
         )
     stored = stored_alert_ids(caplog)
     messages = recorder.wait_for(
