@@ -46,9 +46,10 @@ Method = Literal["triangulation", "terrain", "bearing_only", "none"]
 # practically parallel.
 WEAK_CUT_DEG = 5.0
 # An incident is re-located whenever one of its cameras sends an update, usually with the same
-# smoke base: the terrain fix (three ray casts, ~3 ms) is kept per rounded ray. The rounding
-# (0.001 deg = 0.35 m at 20 km) is far below any bearing's uncertainty, and the fix is always
-# computed from the rounded ray, so a cached and a fresh answer are the same.
+# smoke base: the terrain fix (three ray casts over one ground profile, ~1 ms) is kept per
+# rounded ray. The rounding (0.001 deg = 0.35 m at 20 km) is far below any bearing's
+# uncertainty, and the fix is always computed from the rounded ray, so a cached and a fresh
+# answer are the same.
 TERRAIN_CACHE_RAYS = 4096
 # Successive alerts of one event keep the smoke base but not the box height, hence the
 # elevation uncertainty: their fixes differ, their ground profile (the geodesic and DEM
