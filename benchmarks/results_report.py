@@ -113,6 +113,11 @@ def _percent(share: float | None) -> str:
 INGEST_STEPS = ("ingest", "ingest_2_instances")
 
 
+def _summed_counter(metrics: dict[str, Any], name: str) -> str:
+    """A counter over the central instances (``/api/v1/metrics``), 0 where one never counted."""
+    return str(sum(int(c.get(name, 0)) for c in metrics.get("central_counters") or []))
+
+
 def _ingest_rows(metrics: dict[str, Any]) -> list[tuple[str, str]]:
     raw = metrics.get("raw_broker_msgs_per_s") or []
     latency = metrics.get("latency_ms") or {}
@@ -134,6 +139,11 @@ def _ingest_rows(metrics: dict[str, Any]) -> list[tuple[str, str]]:
         (
             "latency publish -> stored, p50 / p95 ms",
             f"{fmt(latency.get('p50'), 0)} / {fmt(latency.get('p95'), 0)}",
+        ),
+        (
+            "batches stored again after another instance's commit / messages quarantined",
+            f"{_summed_counter(metrics, 'conflict_retries')}"
+            f" / {_summed_counter(metrics, 'quarantined')}",
         ),
         ("central / raw broker rate", fmt(metrics.get("ratio"), 3)),
     ]

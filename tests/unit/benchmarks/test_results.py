@@ -260,10 +260,19 @@ def test_ingest_and_footprint_sections_from_their_metrics() -> None:
 
 def test_one_and_two_central_instances_side_by_side() -> None:
     one = {"central_msgs_per_s": 600.0, "ratio": 0.2, "target_ratio": 0.5}
-    two = {"central_msgs_per_s": 1000.0, "ratio": 0.51, "target_ratio": 0.5}
+    two = {
+        "central_msgs_per_s": 1000.0,
+        "ratio": 0.51,
+        "target_ratio": 0.5,
+        "central_counters": [{"conflict_retries": 2}, {"conflict_retries": 1, "quarantined": 3}],
+    }
     text = rendered({"ingest": one, "ingest_2_instances": two})
     assert "| measure | `ingest` | `ingest_2_instances` |" in text
     assert "| central ingest, msg/s | 600 | 1000 |" in text
+    assert (
+        "| batches stored again after another instance's commit / messages quarantined"
+        " | 0 / 0 | 3 / 3 |"
+    ) in text
     assert "`ingest`: central / raw broker rate 0.200 (target >= 0.5): NOT met." in text
     assert "`ingest_2_instances`: central / raw broker rate 0.510 (target >= 0.5): met." in text
 
