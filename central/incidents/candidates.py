@@ -5,9 +5,9 @@ of each of their cameras) cost ~20 ms per event; a batch reads them once and the
 to date in memory with its own alerts, which are written at the end of the batch. Locations
 change only when the batch is located, after all its alerts, so the stored points hold.
 
-A cone costs a terrain fix (three ray casts, ~1 ms). Most alerts of a batch continue an event and are
-never compared, and a camera's later alert replaces its earlier one: cones are therefore made
-only when a new event is compared against a candidate, once per sighting.
+A cone costs a terrain fix (three ray casts, ~1 ms). Most alerts of a batch continue an event
+and are never compared, and a camera's later alert replaces its earlier one: cones are therefore
+made only when a new event is compared against a candidate, once per sighting.
 """
 
 from __future__ import annotations
