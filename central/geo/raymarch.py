@@ -146,6 +146,8 @@ class GroundProfile:
         self.step_m = step_m
         self.distances_m = np.arange(min_distance_m, max_distance_m + step_m / 2, step_m)
         self._ground_m: FloatArray = np.empty(0)
+        under_eye = dem.elevation_m(eye.longitude_deg, eye.latitude_deg)
+        self.eye_below_ground = bool(np.isfinite(under_eye) and float(under_eye) > eye.altitude_m)
 
     @property
     def read_m(self) -> float:
@@ -167,16 +169,18 @@ class GroundProfile:
         """Height of the ray above the DEM (NaN: no data), stopped ``REEMERGE_WINDOW_M`` past
         the first sample that is not above known ground: nothing past that is read."""
         size = self.distances_m.size
-        stop, count = size, 0
-        while count < stop:
-            count = min(count + _MARCH_CHUNK_SAMPLES, stop)
-            distances = self.distances_m[:count]
-            clearance = ray_height_m(self.eye, elevation_deg, distances, k, curvature)
-            clearance -= self.ground_m(count)
-            blocked = np.flatnonzero(~(clearance > 0))
+        parts: list[FloatArray] = []
+        stop, start = size, 0
+        while start < stop:
+            end = min(start + _MARCH_CHUNK_SAMPLES, stop)
+            part = ray_height_m(self.eye, elevation_deg, self.distances_m[start:end], k, curvature)
+            part -= self.ground_m(end)[start:end]
+            parts.append(part)
+            blocked = np.flatnonzero(~(part > 0))
             if stop == size and blocked.size:
-                stop = min(size, int(blocked[0]) + int(REEMERGE_WINDOW_M / self.step_m))
-        return clearance
+                stop = min(size, start + int(blocked[0]) + int(REEMERGE_WINDOW_M / self.step_m))
+            start = end
+        return np.concatenate(parts) if parts else np.empty(0)
 
 
 def ray_height_m(
@@ -213,8 +217,7 @@ def cast_along(
 ) -> RayCast:
     """``cast_ray`` over a ground profile that other rays of the same azimuth may share."""
     dem, eye, azimuth_deg, step_m = profile.dem, profile.eye, profile.azimuth_deg, profile.step_m
-    ground = dem.elevation_m(eye.longitude_deg, eye.latitude_deg)
-    if np.isfinite(ground) and float(ground) > eye.altitude_m:
+    if profile.eye_below_ground:
         return RayCast(None, "eye_below_terrain", 0.0)
     clearance = profile.clearance_m(elevation_deg, k, curvature)
     distances = profile.distances_m[: clearance.size]

@@ -42,7 +42,10 @@ def average_checkpoints(paths: Sequence[Path], out: Path) -> Path:
     if not paths:
         raise ValueError("no checkpoint to average")
     checkpoints = [torch.load(path, map_location="cpu", weights_only=False) for path in paths]
-    models = [(checkpoint.get("ema") or checkpoint["model"]).float() for checkpoint in checkpoints]
+    models = [
+        (checkpoint["model"] if checkpoint.get("ema") is None else checkpoint["ema"]).float()
+        for checkpoint in checkpoints
+    ]
     states = [model.state_dict() for model in models]
     averaged = copy.deepcopy(models[-1])
     mean = {
