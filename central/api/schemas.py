@@ -111,6 +111,7 @@ class IncidentPublic(Public):
     status_changed_at: datetime
     acknowledged_at: datetime | None
     false_positive_type: str | None
+    merged_into_id: int | None  # closed because an operator merged it into this incident
     cameras: list[str]  # "<site_id>/<camera_id>"
     alert_count: int
     location: LocationPublic | None
@@ -237,6 +238,7 @@ def _incident_fields(incident: Incident, summary: IncidentSummary) -> dict[str, 
         "status_changed_at": incident.status_changed_at,
         "acknowledged_at": incident.acknowledged_at,
         "false_positive_type": incident.false_positive_type,
+        "merged_into_id": incident.merged_into_id,
         "cameras": list(summary.camera_keys),
         "alert_count": summary.alert_count,
         "location": from_location(incident.location) if incident.location else None,

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import logging
+import uuid
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import timedelta
 from typing import Annotated
@@ -27,9 +29,11 @@ from central.console.views import (
     PARIS,
     audit_lines,
     dispatch_lines,
+    event_lines,
     frames,
     load_row,
     local_time,
+    merge_targets,
     open_incidents,
 )
 from central.db import Camera, Incident, utc_now
@@ -37,6 +41,7 @@ from central.dispatch.kpis import Period, load_times, summarise
 from central.errors import Conflict, NotFound
 from central.events_bus import Change
 from central.incidents.lifecycle import OPEN_STATUSES
+from central.incidents.regroup import Regrouped, merge_incidents, split_event
 
 logger = logging.getLogger(__name__)
 
@@ -67,6 +72,8 @@ def _detail_context(session: Session, incident_id: int) -> dict[str, object]:
         "row": row,
         "dispatches": dispatch_lines(session, incident_id),
         "audit": audit_lines(session, incident_id),
+        "events": event_lines(session, incident_id),
+        "merge_targets": merge_targets(session, incident_id) if row.status in OPEN_STATUSES else [],
     }
 
 
@@ -100,6 +107,58 @@ def incident_panel(
         "dispatch_enabled": state.dispatcher is not None,
     }
     return render(request, "_incident_panel.html", context, operator)
+
+
+def _regrouped(
+    session: Session, state: StateDep, target: str, apply: Callable[[], Regrouped]
+) -> Response:
+    """Run a merge or split, commit, tell the live pages; errors come back as a flash."""
+    try:
+        outcome = apply()
+        session.commit()
+    except (Conflict, NotFound) as error:
+        session.rollback()
+        return redirect_with_flash(target, str(error).capitalize())
+    for incident_id in outcome.changed_ids:
+        state.bus.publish(Change("incident", str(incident_id), "regrouped"))
+    return redirect_with_flash(target, outcome.message)
+
+
+# Declared before the generic action route, which would take "merge" for an unknown action.
+@router.post("/incidents/{incident_id}/merge", dependencies=[CsrfDep])
+def incident_merge(
+    incident_id: int,
+    into: Annotated[int, Form()],
+    operator: OperatorDep,
+    session: DbDep,
+    state: StateDep,
+) -> Response:
+    """Merge this incident into ``into`` (same fire): the operator lands on the merged one."""
+    logger.info("incident %d: merge into %d by %s", incident_id, into, operator.username)
+    return _regrouped(
+        session,
+        state,
+        f"/incidents/{into}",
+        lambda: merge_incidents(session, incident_id, into, operator, state.locator),
+    )
+
+
+@router.post("/incidents/{incident_id}/split", dependencies=[CsrfDep])
+def incident_split(
+    incident_id: int,
+    event: Annotated[uuid.UUID, Form()],
+    operator: OperatorDep,
+    session: DbDep,
+    state: StateDep,
+) -> Response:
+    """Move one camera's event out into a new incident (another fire)."""
+    logger.info("incident %d: split event %s by %s", incident_id, event, operator.username)
+    return _regrouped(
+        session,
+        state,
+        f"/incidents/{incident_id}",
+        lambda: split_event(session, incident_id, event, operator, state.locator),
+    )
 
 
 @router.post("/incidents/{incident_id}/{action}", dependencies=[CsrfDep])

@@ -31,6 +31,7 @@ from central.dispatch.links import Links
 from central.dispatch.service import DispatchService
 from central.dispatch.worker import DispatchWorker
 from central.events_bus import Change, EventBus
+from central.incidents.locating import Locator
 from central.incidents.service import IngestOutcome
 from central.ingest.handler import Handled
 from central.services import Services
@@ -53,6 +54,7 @@ class ConsoleState:
     dispatcher: DispatchService | None
     worker: DispatchWorker | None
     layers: MapLayers
+    locator: Locator  # re-locates incidents that an operator merges or splits
 
 
 def change_of(handled: Handled) -> Change | None:
@@ -147,6 +149,7 @@ class ConsolePlugin:
                 dispatcher=dispatcher,
                 worker=worker,
                 layers=layers,
+                locator=services.locator,
             )
             try:
                 yield

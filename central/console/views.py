@@ -28,6 +28,9 @@ AUDIT_LABELS_FR = {
     "incident.dispatched": "Secours engagés",
     "incident.closed": "Clos",
     "incident.escalated": "Relance (non acquitté)",
+    "incident.merged": "Regroupé dans un autre incident",
+    "incident.joined": "A reçu les détections d'un autre incident",
+    "incident.split": "Détection séparée en un nouvel incident",
     "dispatch.queued": "Envoi programmé",
     "dispatch.sent": "Envoyé",
     "dispatch.failed": "Échec d'envoi",
@@ -59,6 +62,7 @@ class IncidentRow:
     acknowledged: bool
     acknowledged_by: str | None
     false_positive: str | None
+    merged_into_id: int | None
 
 
 def incident_row(session: Session, incident: Incident, names: dict[int, str]) -> IncidentRow:
@@ -87,6 +91,7 @@ def incident_row(session: Session, incident: Incident, names: dict[int, str]) ->
         acknowledged=incident.acknowledged_at is not None,
         acknowledged_by=names.get(incident.acknowledged_by or -1),
         false_positive=FALSE_POSITIVE_LABELS_FR.get(FalsePositive(fp)) if fp else None,
+        merged_into_id=incident.merged_into_id,
     )
 
 
@@ -116,6 +121,65 @@ def open_incidents(session: Session) -> list[IncidentRow]:
 def load_row(session: Session, incident_id: int) -> IncidentRow | None:
     incident = session.get(Incident, incident_id, options=_with_children())
     return incident_row(session, incident, operator_names(session)) if incident else None
+
+
+@dataclass(frozen=True, slots=True)
+class EventLine:
+    """One camera's event in an incident: what an operator splits out when it is another fire."""
+
+    event_id: str
+    camera: str
+    started: str
+    last_seen: str
+    alert_count: int
+    confidence_pct: int
+
+
+def event_lines(session: Session, incident_id: int) -> list[EventLine]:
+    rows = session.execute(
+        select(Event, Camera)
+        .join(Camera, Camera.id == Event.camera_pk)
+        .where(Event.incident_id == incident_id)
+        .order_by(Event.started_at, Camera.site_id, Camera.camera_id)
+    ).all()
+    return [
+        EventLine(
+            event_id=str(event.id),
+            camera=camera.key,
+            started=local_time(event.started_at),
+            last_seen=local_time(event.last_captured_at),
+            alert_count=event.alert_count,
+            confidence_pct=round(100 * event.max_score),
+        )
+        for event, camera in rows
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class MergeTarget:
+    """Another open incident this one can be merged into, as the operator picks it."""
+
+    id: int
+    label: str
+
+
+def merge_targets(session: Session, incident_id: int, limit: int = 30) -> list[MergeTarget]:
+    """The other open incidents, most recently seen first."""
+    incidents = session.scalars(
+        select(Incident)
+        .where(Incident.status.in_(sorted(OPEN_STATUSES)), Incident.id != incident_id)
+        .options(selectinload(Incident.location))
+        .order_by(Incident.last_seen_at.desc())
+        .limit(limit)
+    ).all()
+    targets = []
+    for incident in incidents:
+        place = incident.location.commune if incident.location else None
+        label = f"n° {incident.id} – {place or 'position inconnue'}"
+        targets.append(
+            MergeTarget(incident.id, f"{label} – vu {local_time(incident.last_seen_at)}")
+        )
+    return targets
 
 
 @dataclass(frozen=True, slots=True)

@@ -42,6 +42,9 @@ class Incident(Base):
     acknowledged_by: Mapped[int | None] = mapped_column(ForeignKey("operators.id"))
     # Operator's verdict on a dismissed incident (cloud, fog_haze, dust, ...): training data.
     false_positive_type: Mapped[str | None] = mapped_column(String(32))
+    # Set when an operator merged this incident into another (same fire): it is then closed and
+    # its events belong to that one (``central.incidents.regroup``).
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("incidents.id"))
 
     events: Mapped[list[Event]] = relationship(order_by="Event.started_at")
     location: Mapped[Location | None] = relationship(back_populates="incident")

@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import select, update
 
 from central.console.export import PAGE_SIZE
-from central.db import AuditEntry, Dispatch, Incident
+from central.db import AuditEntry, Camera, Dispatch, Event, Incident
 from central.incidents.lifecycle import OPEN_STATUSES, IncidentStatus
 from tests.integration.console.conftest import (
     ADMIN,
@@ -291,6 +291,53 @@ def test_dispatch_reaches_every_channel_once_even_if_clicked_twice(
     expect(page.locator("#caption")).to_contain_text("image signalée")
     shoot(page, screenshots / "incident.png", full_page=True)
     shoot(page.locator("#map"), screenshots / "map.png")
+
+
+def test_operator_splits_another_fire_out_and_merges_it_back(
+    page: Any, central: Central, screenshots: Path
+) -> None:
+    """Correcting the clustering: one camera's event out into its own incident, then merged."""
+    from playwright.sync_api import expect
+
+    merged_id = new_incident(central, NICE_HILLS)
+    page.goto(f"{central.url}/incidents/{merged_id}")
+    expect(page.locator("table.events tbody tr")).to_have_count(2)
+    shoot(page, screenshots / "incident-events.png", full_page=True)
+    page.locator("tr", has_text="courmettes/est").locator("button[data-split]").click()
+    expect(page.locator(".flash")).to_contain_text("Détection de courmettes/est séparée")
+    with central.sessions() as session:
+        [split_id] = session.scalars(
+            select(Incident.id).where(Incident.id > merged_id, Incident.status == "new")
+        ).all()
+        cameras = session.scalars(
+            select(Camera.camera_id)
+            .join(Event, Event.camera_pk == Camera.id)
+            .where(Event.incident_id == split_id)
+        ).all()
+        assert cameras == ["est"]
+    expect(page.locator("table.events tbody tr")).to_have_count(1)
+    expect(page.locator(".audit li[data-action='incident.split']")).to_contain_text(
+        f"l'incident n° {split_id}"
+    )
+
+    page.goto(f"{central.url}/incidents/{split_id}")
+    page.select_option("select[name=into]", str(merged_id))
+    page.click("button[data-action=merge]")
+    page.wait_for_url(f"{central.url}/incidents/{merged_id}")
+    expect(page.locator(".flash")).to_have_text(
+        f"Incident n° {split_id} regroupé dans l'incident n° {merged_id}."
+    )
+    expect(page.locator("table.events tbody tr")).to_have_count(2)
+    with central.sessions() as session:
+        source = session.get_one(Incident, split_id)
+        target = session.get_one(Incident, merged_id)
+        assert (source.status, source.merged_into_id) == (IncidentStatus.CLOSED, merged_id)
+        assert target.location is not None
+        assert (target.location.method, target.location.camera_count) == ("triangulation", 2)
+    assert operator_actions(central, split_id)[-1] == "incident.merged"
+    assert operator_actions(central, merged_id)[-2:] == ["incident.split", "incident.joined"]
+    page.goto(f"{central.url}/incidents/{split_id}")
+    expect(page.locator(f"[data-merged-into='{merged_id}']")).to_be_visible()
 
 
 def test_unacknowledged_incident_escalates_after_the_delay(central: Central) -> None:

@@ -6,6 +6,7 @@ import uuid
 from typing import Any
 
 import pytest
+from alembic import command
 from sqlalchemy import Engine, func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -19,8 +20,10 @@ from central.db import (
     Location,
     Pose,
     Snapshot,
+    make_engine,
+    make_session_factory,
 )
-from central.db.migrate import head_revision, schema_differences
+from central.db.migrate import alembic_config, head_revision, schema_differences, upgrade_to_head
 from central.db.registry import camera_for
 from central.incidents.lifecycle import IncidentStatus
 from central.incidents.service import IngestOutcome, ingest_alert, ingest_alerts
@@ -50,6 +53,29 @@ def test_migrations_match_the_models(engine: Engine) -> None:
     with engine.connect() as connection:
         version = connection.scalar(text("SELECT version_num FROM alembic_version"))
     assert version == head_revision()
+
+
+def test_upgrading_keeps_the_incidents_of_an_older_schema(database_url: str) -> None:
+    """0002 rebuilds the incidents table on SQLite (batch mode): the rows must survive it."""
+    engine = make_engine(database_url)
+    try:
+        with engine.begin() as connection:
+            command.upgrade(alembic_config(connection), "0001")
+            connection.execute(
+                text(
+                    "INSERT INTO incidents (status, detection_class, first_seen_at, last_seen_at,"
+                    " max_score, created_at, status_changed_at)"
+                    " VALUES ('confirmed', 'smoke', :t, :t, 0.8, :t, :t)"
+                ),
+                {"t": T0.replace(tzinfo=None)},
+            )
+        upgrade_to_head(engine)
+        with make_session_factory(engine)() as session:
+            incident = session.scalars(select(Incident)).one()
+            assert (incident.status, incident.merged_into_id) == ("confirmed", None)
+        assert schema_differences(engine) == []
+    finally:
+        engine.dispose()
 
 
 def test_schema_comparison_sees_a_missing_index(engine: Engine) -> None:
