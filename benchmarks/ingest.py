@@ -35,6 +35,7 @@ import argparse
 import json
 import logging
 import os
+import resource
 import shutil
 import socket
 import statistics
@@ -335,11 +336,34 @@ def _publishers(
     return processes
 
 
-def raw_rate(workload: Workload, port: int, workdir: Path) -> float:
+@dataclass(frozen=True, slots=True)
+class CpuShare:
+    """CPU seconds per message of the broker and of Mosquitto's command-line clients in a run."""
+
+    broker_ms: float
+    clients_ms: float
+
+
+def _children_cpu_s() -> float:
+    """User + system CPU of this process's waited-for children (the Mosquitto clients)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+@dataclass(frozen=True, slots=True)
+class RawRun:
+    msgs_per_s: float
+    cpu: CpuShare
+
+
+def raw_rate(
+    workload: Workload, port: int, broker: subprocess.Popen[bytes], workdir: Path
+) -> RawRun:
     """Messages per second from Mosquitto's own publisher to its own subscriber.
 
     Under ``RAW_TOPIC_ROOT``, outside central's subscription: a running central must not take
     a share of the CPU, nor its stopped session make the broker queue a copy."""
+    broker_before, clients_before = _cpu_s([broker]), _children_cpu_s()
     receiver = subprocess.Popen(
         [
             "mosquitto_sub",
@@ -361,7 +385,11 @@ def raw_rate(workload: Workload, port: int, workdir: Path) -> float:
     elapsed_s = time.perf_counter() - started
     for publisher in publishers:
         publisher.wait(timeout=STEP_TIMEOUT_S)
-    return workload.count / elapsed_s
+    cpu = CpuShare(
+        1000 * (_cpu_s([broker]) - broker_before) / workload.count,
+        1000 * (_children_cpu_s() - clients_before) / workload.count,
+    )
+    return RawRun(workload.count / elapsed_s, cpu)
 
 
 def decode_rate(workload: Workload) -> float:
@@ -418,24 +446,29 @@ def _cpu_s(processes: Sequence[subprocess.Popen[bytes]]) -> float:
 class CentralRun:
     msgs_per_s: float
     cpu_s: float  # used by the central processes during the run
+    cpu: CpuShare  # the broker's and the publishers' share meanwhile
 
 
 def central_rate(
     workload: Workload,
     port: int,
+    broker: subprocess.Popen[bytes],
     centrals: Sequence[subprocess.Popen[bytes]],
     http_ports: Sequence[int],
     workdir: Path,
 ) -> CentralRun:
     """From the first publish to the commit of the last message."""
-    cpu_before = _cpu_s(centrals)
+    cpu_before, broker_before = _cpu_s(centrals), _cpu_s([broker])
+    clients_before = _children_cpu_s()
     started = time.perf_counter()
     publishers = _publishers(workload, port, workdir)
     finished = _wait_received(http_ports, workload.count, started=started)
     cpu_s = _cpu_s(centrals) - cpu_before
+    broker_ms = 1000 * (_cpu_s([broker]) - broker_before) / workload.count
     for publisher in publishers:
         publisher.wait(timeout=STEP_TIMEOUT_S)
-    return CentralRun(workload.count / (finished - started), cpu_s)
+    clients_ms = 1000 * (_children_cpu_s() - clients_before) / workload.count
+    return CentralRun(workload.count / (finished - started), cpu_s, CpuShare(broker_ms, clients_ms))
 
 
 def latency_ms(port: int, http_ports: Sequence[int], count: int, seed: int) -> list[float]:
@@ -513,23 +546,28 @@ def run(args: argparse.Namespace) -> int:
         broker, port = _start_broker(workdir)
         centrals: list[subprocess.Popen[bytes]] = []
         try:
-            raw_before = raw_rate(workload, port, workdir)
+            raw_before = raw_rate(workload, port, broker, workdir)
             database_url = args.db or f"sqlite:///{workdir / 'central.sqlite3'}"
             http_ports = []
             for instance in range(args.instances):
                 process, http_port = _start_central(database_url, port, workdir, instance)
                 centrals.append(process)
                 http_ports.append(http_port)
-            central = central_rate(workload, port, centrals, http_ports, workdir)
+            central = central_rate(workload, port, broker, centrals, http_ports, workdir)
             counters = [_get(p, "/api/v1/metrics")["counters"] for p in http_ports]
             incidents = _get(http_ports[0], "/api/v1/incidents?limit=500")
             latencies = latency_ms(port, http_ports, args.latency_alerts, args.seed)
-            raw_after = raw_rate(workload, port, workdir)
+            raw_after = raw_rate(workload, port, broker, workdir)
         finally:
             for process in centrals:
                 _stop(process)
             _stop(broker)
-    raw_per_s = (raw_before + raw_after) / 2
+    raw_per_s = (raw_before.msgs_per_s + raw_after.msgs_per_s) / 2
+    central_cpu_ms = 1000 * central.cpu_s / workload.count
+    # What every process of the central run used per message, against the cores there are: no
+    # arrangement of central instances on this machine can ingest faster than this.
+    all_cpu_ms = central_cpu_ms + central.cpu.broker_ms + central.cpu.clients_ms
+    cores = len(os.sched_getaffinity(0))
     located = sum(
         1
         for item in incidents["items"]
@@ -540,10 +578,20 @@ def run(args: argparse.Namespace) -> int:
         "fires": args.fires,
         "mean_payload_bytes": round(workload.mean_payload_bytes),
         "database": (args.db or "sqlite").split(":", 1)[0],
-        "raw_broker_msgs_per_s": [round(raw_before, 1), round(raw_after, 1)],
+        "raw_broker_msgs_per_s": [round(raw_before.msgs_per_s, 1), round(raw_after.msgs_per_s, 1)],
+        "raw_cpu_ms_per_msg": {
+            "broker": round((raw_before.cpu.broker_ms + raw_after.cpu.broker_ms) / 2, 3),
+            "clients": round((raw_before.cpu.clients_ms + raw_after.cpu.clients_ms) / 2, 3),
+        },
         "central_msgs_per_s": round(central.msgs_per_s, 1),
         # Contention-free view: the rate one core would give central (the machine is shared).
-        "central_cpu_ms_per_msg": round(1000 * central.cpu_s / workload.count, 2),
+        "central_cpu_ms_per_msg": round(central_cpu_ms, 2),
+        "central_run_cpu_ms_per_msg": {
+            "broker": round(central.cpu.broker_ms, 3),
+            "publishers": round(central.cpu.clients_ms, 3),
+        },
+        "cores": cores,
+        "machine_ceiling_msgs_per_s": round(cores * 1000 / all_cpu_ms, 1),
         "decode_only_msgs_per_s": round(decode_per_s, 1),
         "ratio": round(central.msgs_per_s / raw_per_s, 3),
         "target_ratio": TARGET_RATIO,

@@ -118,6 +118,11 @@ def _summed_counter(metrics: dict[str, Any], name: str) -> str:
     return str(sum(int(c.get(name, 0)) for c in metrics.get("central_counters") or []))
 
 
+def _pair(values: dict[str, Any] | None, first: str, second: str) -> str:
+    values = values or {}
+    return f"{fmt(values.get(first), 2)} / {fmt(values.get(second), 2)}"
+
+
 def _ingest_rows(metrics: dict[str, Any]) -> list[tuple[str, str]]:
     raw = metrics.get("raw_broker_msgs_per_s") or []
     latency = metrics.get("latency_ms") or {}
@@ -128,6 +133,18 @@ def _ingest_rows(metrics: dict[str, Any]) -> list[tuple[str, str]]:
         ("raw broker (mosquitto_pub -> mosquitto_sub), msg/s", " / ".join(fmt(r, 0) for r in raw)),
         ("central ingest, msg/s", fmt(metrics.get("central_msgs_per_s"), 0)),
         ("central CPU per message, ms", fmt(metrics.get("central_cpu_ms_per_msg"), 2)),
+        (
+            "raw run CPU per message: broker / Mosquitto clients, ms",
+            _pair(metrics.get("raw_cpu_ms_per_msg"), "broker", "clients"),
+        ),
+        (
+            "central run CPU per message: broker / publishers, ms",
+            _pair(metrics.get("central_run_cpu_ms_per_msg"), "broker", "publishers"),
+        ),
+        (
+            "ceiling on this machine: cores / CPU of all processes per message, msg/s",
+            f"{metrics.get('cores')} cores: {fmt(metrics.get('machine_ceiling_msgs_per_s'), 0)}",
+        ),
         (
             "contract decoding alone, one process, msg/s",
             fmt(metrics.get("decode_only_msgs_per_s"), 0),
@@ -166,6 +183,10 @@ def ingest_section(run: BenchRun) -> list[str]:
         "same messages.",
         "",
         markdown_table(header, rows),
+        "",
+        "The ceiling row divides the cores by the CPU that every process of the central run "
+        "(central, broker, publishers) used per message: however many central instances share "
+        "the subscription, this machine cannot ingest faster at that cost per message.",
         "",
     ]
     for key, metrics in runs:

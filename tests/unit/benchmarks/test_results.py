@@ -227,6 +227,10 @@ def test_ingest_and_footprint_sections_from_their_metrics() -> None:
         "ratio": 0.597,
         "target_ratio": 0.5,
         "latency_ms": {"p50": 30.1, "p95": 70.2},
+        "raw_cpu_ms_per_msg": {"broker": 0.061, "clients": 0.29},
+        "central_run_cpu_ms_per_msg": {"broker": 0.12, "publishers": 0.2},
+        "cores": 2,
+        "machine_ceiling_msgs_per_s": 1175.4,
     }
     footprint = {
         "model": "tiny test detector",
@@ -254,6 +258,12 @@ def test_ingest_and_footprint_sections_from_their_metrics() -> None:
     assert "| raw broker (mosquitto_pub -> mosquitto_sub), msg/s | 1000 / 1010 |" in text
     assert "| central ingest, msg/s | 600 |" in text
     assert "| latency publish -> stored, p50 / p95 ms | 30 / 70 |" in text
+    assert "| raw run CPU per message: broker / Mosquitto clients, ms | 0.06 / 0.29 |" in text
+    assert "| central run CPU per message: broker / publishers, ms | 0.12 / 0.20 |" in text
+    assert (
+        "| ceiling on this machine: cores / CPU of all processes per message, msg/s"
+        " | 2 cores: 1175 |"
+    ) in text
     assert "| 4 | 260 | 270 | 9.0 |" in text
     assert "Per extra camera: 20.0 MiB, 2.00 % of one core." in text
 
