@@ -12,7 +12,9 @@ these functions apply their decision in the caller's transaction:
 - ``split_event``: one event leaves its incident for a new incident (status ``new``: the new
   smoke needs its own review); both are re-located from what each now holds.
 
-Later alerts follow their event, so they land where the operator put it. Each step is in the
+Later alerts follow their event, so they land where the operator put it. An ingest batch that
+commits at the same moment may still fold its alerts into the incident it read before the change
+(the event moves all the same; the next alert puts the time span right). Each step is in the
 audit trail of both incidents. Messages are in French, for the console.
 """
 
