@@ -9,6 +9,9 @@ of the box plus a margin). An incident accepts it when, within the time window:
    cone passes within its uncertainty disc;
 3. else the cone crosses the common area of the incident's cones (within the maximum range).
 
+A located point binds rule 1 too: a camera's new cone that overlaps its earlier one but whose
+terrain interval misses the point is another smoke further along the same direction.
+
 A cone may carry the ground-distance interval the terrain allows for the smoke base (one camera
 + DEM): the cone is then only the annular sector between those distances (with slack), so a
 second camera's cone must cross it there, not anywhere within 40 km. Without it, two fires
@@ -194,16 +197,23 @@ class _LocalFrame:
 def _match_rank(cone: BearingCone, view: IncidentView, config: ClusterConfig) -> int | None:
     """0, 1 or 2 by the rule that accepted ``cone`` (module docstring), None if rejected."""
     same_camera = [c for c in view.cones if c.camera_key == cone.camera_key]
-    if same_camera:
-        matched = any(same_smoke_of_one_camera(cone, c, config.max_range_m) for c in same_camera)
-        return 0 if matched else None
+    if same_camera and not any(
+        same_smoke_of_one_camera(cone, c, config.max_range_m) for c in same_camera
+    ):
+        return None
     frame = _LocalFrame(cone.latitude_deg, cone.longitude_deg)
     polygon = frame.cone_polygon(cone, config.max_range_m)
     if view.point is not None:
+        # A located point binds every camera, its own included: another fire further along the
+        # same direction overlaps the camera's earlier cone but misses the point.
         disc = Point(frame.to_xy(view.point.latitude_deg, view.point.longitude_deg)).buffer(
             view.point.radius_m
         )
-        return 1 if polygon.intersects(disc) else None
+        if not polygon.intersects(disc):
+            return None
+        return 0 if same_camera else 1
+    if same_camera:
+        return 0
     common = polygon
     for other in view.cones:
         common = common.intersection(frame.cone_polygon(other, config.max_range_m))

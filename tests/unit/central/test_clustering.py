@@ -224,3 +224,29 @@ def test_one_camera_separates_fires_in_one_direction_by_terrain_distance(
     incident = view(1, at(towards_t2(CABANELLE, 0.5), first_km))
     chosen = choose_incident(at(towards_t2(CABANELLE), second_km), T0, [incident], CONFIG)
     assert (chosen == 1) is joins
+
+
+@pytest.mark.parametrize(
+    ("offset_km", "joins"),
+    [
+        (0.0, True),  # the terrain puts the new smoke base at the triangulated point
+        (8.0, False),  # same direction, 8 km further: a fire behind the located one
+        (None, True),  # no terrain interval: the cone passes through the point
+    ],
+)
+def test_a_located_point_binds_the_camera_that_helped_locate_it(
+    offset_km: float | None, joins: bool
+) -> None:
+    # cabanelle and courmettes triangulated the smoke at T2; cabanelle sees a new event in the
+    # same direction. Its earlier cone (open beyond 10 km) alone would take it at any distance.
+    incident = view(
+        1,
+        ranged(towards_t2(CABANELLE), 10_000.0, None),
+        towards_t2(COURMETTES),
+        point=T2_POINT,
+    )
+    new = towards_t2(CABANELLE)
+    if offset_km is not None:
+        base_m = distance_to_t2_m(CABANELLE) + 1000 * offset_km
+        new = ranged(new, base_m - 1000.0, base_m + 1000.0)
+    assert (choose_incident(new, T0, [incident], CONFIG) == 1) is joins
