@@ -154,6 +154,11 @@ def _ingest_rows(metrics: dict[str, Any]) -> list[tuple[str, str]]:
             f"{metrics.get('incidents')} ({metrics.get('incidents_triangulated')})",
         ),
         (
+            "incidents holding several fires / fires split over several incidents",
+            f"{fmt(metrics.get('incidents_with_several_fires'))}"
+            f" / {fmt(metrics.get('fires_over_several_incidents'))}",
+        ),
+        (
             "latency publish -> stored, p50 / p95 ms",
             f"{fmt(latency.get('p50'), 0)} / {fmt(latency.get('p95'), 0)}",
         ),

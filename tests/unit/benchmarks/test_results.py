@@ -231,6 +231,8 @@ def test_ingest_and_footprint_sections_from_their_metrics() -> None:
         "central_run_cpu_ms_per_msg": {"broker": 0.12, "publishers": 0.2},
         "cores": 2,
         "machine_ceiling_msgs_per_s": 1175.4,
+        "incidents_with_several_fires": 3,
+        "fires_over_several_incidents": 5,
     }
     footprint = {
         "model": "tiny test detector",
@@ -259,6 +261,9 @@ def test_ingest_and_footprint_sections_from_their_metrics() -> None:
     assert "| central ingest, msg/s | 600 |" in text
     assert "| latency publish -> stored, p50 / p95 ms | 30 / 70 |" in text
     assert "| raw run CPU per message: broker / Mosquitto clients, ms | 0.06 / 0.29 |" in text
+    assert (
+        "| incidents holding several fires / fires split over several incidents | 3 / 5 |" in text
+    )
     assert "| central run CPU per message: broker / publishers, ms | 0.12 / 0.20 |" in text
     assert (
         "| ceiling on this machine: cores / CPU of all processes per message, msg/s"

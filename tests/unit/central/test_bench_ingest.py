@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import collections
 import json
+import uuid
 
 import contracts
-from benchmarks.ingest import CROP_SNAPSHOT_BYTES, FULL_SNAPSHOT_BYTES, make_workload
+from benchmarks.ingest import (
+    CROP_SNAPSHOT_BYTES,
+    FULL_SNAPSHOT_BYTES,
+    ClusteringScore,
+    make_workload,
+    score_clustering,
+)
 
 
 def test_workload_is_valid_alerts_two_sites_per_fire() -> None:
@@ -30,3 +38,18 @@ def test_each_topic_is_in_capture_order() -> None:
     for lines in workload.lines.values():
         times = [json.loads(line)["captured_at"] for line in lines]
         assert times == sorted(times)
+
+
+def test_clustering_is_scored_against_the_simulated_fires() -> None:
+    a, b, c, d, e = (uuid.uuid4() for _ in range(5))
+    fire_of_event = {a: 0, b: 0, c: 1, d: 1, e: 2}
+    # fire 0 whole; fire 1 split over incidents 2 and 3; fire 2 hidden in incident 3
+    score = score_clustering({a: 1, b: 1, c: 2, d: 3, e: 3}, fire_of_event)
+    assert (score.incidents_with_several_fires, score.fires_over_several_incidents) == (1, 1)
+    perfect = score_clustering({a: 1, b: 1, c: 2, d: 2, e: 3}, fire_of_event)
+    assert perfect == ClusteringScore(0, 0)
+
+
+def test_the_workload_knows_which_fire_each_event_shows() -> None:
+    workload = make_workload(fires=3, updates=1, seed=1)
+    assert sorted(collections.Counter(workload.fire_of_event.values()).values()) == [2, 2, 2]
