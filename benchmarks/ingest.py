@@ -102,6 +102,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", type=Path, required=True, help="folder for metrics.json")
     parser.add_argument("--fires", type=int, default=60, help="each gives 2 x (updates + 2) alerts")
     parser.add_argument("--updates", type=int, default=8, help="updates per camera event")
+    parser.add_argument(
+        "--fire-spacing-s",
+        type=float,
+        default=FIRE_SPACING_S,
+        help="capture time between two fires' starts (each burns 60 s x updates)",
+    )
     parser.add_argument("--db", help="database URL for central (default: a fresh SQLite file)")
     parser.add_argument("--latency-alerts", type=int, default=20)
     parser.add_argument(
@@ -265,12 +271,14 @@ def _event(
     return contracts.topic_for(site, camera_id, contracts.MessageKind.ALERT), alerts
 
 
-def make_workload(fires: int, updates: int, seed: int) -> Workload:
+def make_workload(
+    fires: int, updates: int, seed: int, fire_spacing_s: float = FIRE_SPACING_S
+) -> Workload:
     rng, eyes = np.random.default_rng(seed), _eyes()
     timed: dict[str, list[tuple[datetime, str]]] = defaultdict(list)
     fire_of_event = {}
     for index, fire in enumerate(_fires(fires, rng)):
-        start = T0 + timedelta(seconds=FIRE_SPACING_S * index)
+        start = T0 + timedelta(seconds=fire_spacing_s * index)
         for site in fire.sites:
             topic, alerts = _event(rng, site, eyes[site], fire, start, updates)
             timed[topic] += [(a.captured_at, contracts.encode_message(a).decode()) for a in alerts]
@@ -573,7 +581,7 @@ def _start_central(
 
 def run(args: argparse.Namespace) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
-    workload = make_workload(args.fires, args.updates, args.seed)
+    workload = make_workload(args.fires, args.updates, args.seed, args.fire_spacing_s)
     logger.info(
         "%d alerts on %d topics, %.0f bytes each on average",
         workload.count,
@@ -617,6 +625,7 @@ def run(args: argparse.Namespace) -> int:
     result = {
         "alerts": workload.count,
         "fires": args.fires,
+        "fire_spacing_s": args.fire_spacing_s,
         "mean_payload_bytes": round(workload.mean_payload_bytes),
         "database": (args.db or "sqlite").split(":", 1)[0],
         "raw_broker_msgs_per_s": [round(raw_before.msgs_per_s, 1), round(raw_after.msgs_per_s, 1)],

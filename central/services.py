@@ -38,4 +38,5 @@ class Services:
             window_s=self.settings.cluster_window_s,
             max_range_m=self.settings.cluster_max_range_m,
             margin_deg=self.settings.cluster_margin_deg,
+            sighting_window_s=self.settings.cluster_sighting_window_s,
         )

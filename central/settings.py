@@ -63,6 +63,9 @@ class CentralSettings(BaseSettings):
     # ~3 sigma of a calibrated heading (0.3 deg). Raise it for cameras not calibrated on
     # landmarks, or two cameras' sightings of one fire become two incidents.
     cluster_margin_deg: float = Field(default=1.0, ge=0, le=30)
+    # How long after a camera last saw an incident's smoke its bearing alone may still bring a
+    # new event into that incident (a located point may for all of cluster_window_s).
+    cluster_sighting_window_s: float = Field(default=600.0, gt=0)
 
     @field_validator("mqtt_url")
     @classmethod

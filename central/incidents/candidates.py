@@ -71,7 +71,8 @@ class _Candidate:
     ) -> IncidentView:
         made = (latest.made_cone(make) for _, latest in sorted(self.latest.items()))
         cones = tuple(cone for cone in made if cone is not None)
-        return IncidentView(incident_id, self.last_seen_at, cones, self.point)
+        seen_at = {camera: latest.captured_at for camera, latest in self.latest.items()}
+        return IncidentView(incident_id, self.last_seen_at, cones, self.point, seen_at)
 
 
 class OpenIncidents:

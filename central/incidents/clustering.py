@@ -3,14 +3,21 @@
 A sighting is reduced to a bearing cone (camera position, azimuth of the smoke base, half-width
 of the box plus a margin). An incident accepts it when, within the time window:
 
-1. the incident already holds the same camera and the two cones overlap in azimuth (and in
-   distance, where the terrain gives both an interval);
+1. the incident holds the same camera, which saw its smoke less than ``sighting_window_s``
+   ago, and the two cones overlap in azimuth (and in distance, where the terrain gives both an
+   interval);
 2. else the incident has a located point (two cameras, or one camera on the terrain) and the
    cone passes within its uncertainty disc;
-3. else the cone crosses the common area of the incident's cones (within the maximum range).
+3. else the cone crosses the common area of the cones of the other cameras that saw the
+   incident's smoke less than ``sighting_window_s`` ago (within the maximum range).
 
 A located point binds rule 1 too: a camera's new cone that overlaps its earlier one but whose
-terrain interval misses the point is another smoke further along the same direction.
+terrain interval misses the point is another smoke further along the same direction. A camera's
+earlier sighting in another direction refuses the new event at any age.
+
+The sighting window comes from ``vigifeu bench ingest --fire-spacing-s 1800`` (a new fire every
+30 min in one area, each seen by two sites): with every cone vouching for the whole 30 min
+window, 14 of 200 incidents held several fires; with 10 min, 3 (``docs/central.md``).
 
 A cone may carry the ground-distance interval the terrain allows for the smoke base (one camera
 + DEM): the cone is then only the annular sector between those distances (with slack), so a
@@ -27,8 +34,8 @@ distortion is under 0.2 deg.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 
 import numpy as np
@@ -60,6 +67,11 @@ class ClusterConfig:
     window_s: float = 1800.0
     max_range_m: float = 40_000.0
     margin_deg: float = 1.0  # ~3 sigma of a calibrated heading (0.3 deg)
+    # How long after a camera last saw an incident's smoke its cone still vouches for a new
+    # event (rules 1 and 3): the edge ends an event 5 min after its last confirmation, so 10 min
+    # leaves 5 min to re-detect. Later only a located point can (rule 2): a duplicate is one
+    # merge for an operator, a fire hidden in another incident may be found too late.
+    sighting_window_s: float = 600.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,12 +103,17 @@ class LocatedPoint:
 
 @dataclass(frozen=True, slots=True)
 class IncidentView:
-    """What the gate knows of a candidate incident: its latest cone per camera, its point."""
+    """What the gate knows of a candidate incident: its latest cone per camera, its point, and
+    when each camera last saw its smoke (``last_seen_at`` for a camera it does not name)."""
 
     incident_id: int
     last_seen_at: datetime
     cones: tuple[BearingCone, ...]
     point: LocatedPoint | None
+    camera_seen_at: Mapping[str, datetime] = field(default_factory=dict)
+
+    def seen_by(self, camera_key: str) -> datetime:
+        return self.camera_seen_at.get(camera_key, self.last_seen_at)
 
 
 def point_radius_m(semi_major_m: float | None) -> float:
@@ -194,13 +211,21 @@ class _LocalFrame:
         return Polygon([*outer, *inner])
 
 
-def _match_rank(cone: BearingCone, view: IncidentView, config: ClusterConfig) -> int | None:
+def _match_rank(
+    cone: BearingCone, view: IncidentView, captured_at: datetime, config: ClusterConfig
+) -> int | None:
     """0, 1 or 2 by the rule that accepted ``cone`` (module docstring), None if rejected."""
-    same_camera = [c for c in view.cones if c.camera_key == cone.camera_key]
-    if same_camera and not any(
-        same_smoke_of_one_camera(cone, c, config.max_range_m) for c in same_camera
-    ):
+    own = [c for c in view.cones if c.camera_key == cone.camera_key]
+    # A camera's earlier sighting refuses another direction at any age...
+    if own and not any(same_smoke_of_one_camera(cone, c, config.max_range_m) for c in own):
         return None
+    # ...but vouches for a new event, like any camera's, only while recent.
+    vouching = [
+        c
+        for c in view.cones
+        if (captured_at - view.seen_by(c.camera_key)).total_seconds() <= config.sighting_window_s
+    ]
+    same_camera = any(c.camera_key == cone.camera_key for c in vouching)
     frame = _LocalFrame(cone.latitude_deg, cone.longitude_deg)
     polygon = frame.cone_polygon(cone, config.max_range_m)
     if view.point is not None:
@@ -214,8 +239,11 @@ def _match_rank(cone: BearingCone, view: IncidentView, config: ClusterConfig) ->
         return 0 if same_camera else 1
     if same_camera:
         return 0
+    others = [c for c in vouching if c.camera_key != cone.camera_key]
+    if not others:
+        return None
     common = polygon
-    for other in view.cones:
+    for other in others:
         common = common.intersection(frame.cone_polygon(other, config.max_range_m))
         if common.is_empty or common.area == 0.0:
             return None
@@ -245,7 +273,7 @@ def choose_incident(
     for view in candidates:
         if not in_window(captured_at, view.last_seen_at, config):
             continue
-        rank = _match_rank(cone, view, config)
+        rank = _match_rank(cone, view, captured_at, config)
         if rank is not None:
             accepted.append((rank, -view.last_seen_at.timestamp(), view.incident_id))
     return min(accepted)[2] if accepted else None

@@ -48,8 +48,11 @@ def view(
     *cones: BearingCone,
     point: LocatedPoint | None = None,
     age_s: float = 60,
+    camera_ages_s: dict[str, float] | None = None,
 ) -> IncidentView:
-    return IncidentView(incident_id, T0 - timedelta(seconds=age_s), tuple(cones), point)
+    """An incident last seen ``age_s`` ago; ``camera_ages_s``: when each camera last saw it."""
+    seen_at = {key: T0 - timedelta(seconds=age) for key, age in (camera_ages_s or {}).items()}
+    return IncidentView(incident_id, T0 - timedelta(seconds=age_s), tuple(cones), point, seen_at)
 
 
 T2_POINT = LocatedPoint(T2_LATITUDE_DEG, T2_LONGITUDE_DEG, 500.0)
@@ -139,13 +142,13 @@ def test_angular_difference_wraps(a: float, b: float, expected: float) -> None:
         # the strongest rule wins over recency: same camera (older) before mere cone overlap
         (
             towards_t2(CABANELLE),
-            [view(1, towards_t2(CABANELLE), age_s=900), view(2, towards_t2(COURMETTES), age_s=10)],
+            [view(1, towards_t2(CABANELLE), age_s=500), view(2, towards_t2(COURMETTES), age_s=10)],
             1,
         ),
         # equally strong: the most recently active incident
         (
             towards_t2(VALBONNE),
-            [view(1, towards_t2(CABANELLE), age_s=900), view(2, towards_t2(COURMETTES), age_s=10)],
+            [view(1, towards_t2(CABANELLE), age_s=500), view(2, towards_t2(COURMETTES), age_s=10)],
             2,
         ),
         # no candidates at all
@@ -250,3 +253,43 @@ def test_a_located_point_binds_the_camera_that_helped_locate_it(
         base_m = distance_to_t2_m(CABANELLE) + 1000 * offset_km
         new = ranged(new, base_m - 1000.0, base_m + 1000.0)
     assert (choose_incident(new, T0, [incident], CONFIG) == 1) is joins
+
+
+CABANELLE_KEY, COURMETTES_KEY = "cabanelle/cam-1", "courmettes/cam-1"
+
+
+@pytest.mark.parametrize(
+    ("new", "incident", "expected"),
+    [
+        # Same camera, same direction: the same smoke while the camera saw it 9 min ago...
+        (towards_t2(CABANELLE), view(1, towards_t2(CABANELLE), age_s=540), 1),
+        # ...not on its own 11 min later: maybe a fire behind the first; a new incident
+        (towards_t2(CABANELLE), view(1, towards_t2(CABANELLE), age_s=660), None),
+        # ...unless a located point vouches for it (the whole 30 min window)
+        (towards_t2(CABANELLE), view(1, towards_t2(CABANELLE), point=T2_POINT, age_s=1200), 1),
+        # Another camera's cone vouches only while recent: courmettes saw it 5 min ago...
+        (
+            towards_t2(COURMETTES),
+            view(1, towards_t2(CABANELLE), camera_ages_s={CABANELLE_KEY: 300}),
+            1,
+        ),
+        # ...not 15 min ago (the incident, seen by cabanelle alone, has no point)
+        (towards_t2(COURMETTES), view(1, towards_t2(CABANELLE), age_s=900), None),
+        # An old sighting still refuses: cabanelle saw this incident 30 deg away 20 min ago,
+        # though courmettes' recent cone crosses the new one
+        (
+            towards_t2(CABANELLE),
+            view(
+                1,
+                towards_t2(CABANELLE, 30.0),
+                towards_t2(COURMETTES),
+                camera_ages_s={CABANELLE_KEY: 1200, COURMETTES_KEY: 60},
+            ),
+            None,
+        ),
+    ],
+)
+def test_a_sighting_vouches_for_a_new_event_only_while_recent(
+    new: BearingCone, incident: IncidentView, expected: int | None
+) -> None:
+    assert choose_incident(new, T0, [incident], CONFIG) == expected
