@@ -110,18 +110,23 @@ def incident_panel(
 
 
 def _regrouped(
-    session: Session, state: StateDep, target: str, apply: Callable[[], Regrouped]
+    session: Session,
+    state: StateDep,
+    apply: Callable[[], Regrouped],
+    done_at: str,
+    refused_at: str,
 ) -> Response:
-    """Run a merge or split, commit, tell the live pages; errors come back as a flash."""
+    """Run a merge or split, commit, tell the live pages; a refusal comes back as a flash on the
+    page the operator came from."""
     try:
         outcome = apply()
         session.commit()
     except (Conflict, NotFound) as error:
         session.rollback()
-        return redirect_with_flash(target, str(error).capitalize())
+        return redirect_with_flash(refused_at, str(error).capitalize())
     for incident_id in outcome.changed_ids:
         state.bus.publish(Change("incident", str(incident_id), "regrouped"))
-    return redirect_with_flash(target, outcome.message)
+    return redirect_with_flash(done_at, outcome.message)
 
 
 # Declared before the generic action route, which would take "merge" for an unknown action.
@@ -138,8 +143,9 @@ def incident_merge(
     return _regrouped(
         session,
         state,
-        f"/incidents/{into}",
         lambda: merge_incidents(session, incident_id, into, operator, state.locator),
+        done_at=f"/incidents/{into}",
+        refused_at=f"/incidents/{incident_id}",
     )
 
 
@@ -153,11 +159,13 @@ def incident_split(
 ) -> Response:
     """Move one camera's event out into a new incident (another fire)."""
     logger.info("incident %d: split event %s by %s", incident_id, event, operator.username)
+    here = f"/incidents/{incident_id}"
     return _regrouped(
         session,
         state,
-        f"/incidents/{incident_id}",
         lambda: split_event(session, incident_id, event, operator, state.locator),
+        done_at=here,
+        refused_at=here,
     )
 
 

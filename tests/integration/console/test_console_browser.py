@@ -338,6 +338,16 @@ def test_operator_splits_another_fire_out_and_merges_it_back(
     assert operator_actions(central, merged_id)[-2:] == ["incident.split", "incident.joined"]
     page.goto(f"{central.url}/incidents/{split_id}")
     expect(page.locator(f"[data-merged-into='{merged_id}']")).to_be_visible()
+    # Merging the closed incident again is refused back on its own page, nothing changes.
+    refused = page.request.post(
+        f"{central.url}/incidents/{split_id}/merge",
+        form={"into": str(merged_id)},
+        headers={"X-CSRF-Token": page.get_attribute("body", "data-csrf")},
+        max_redirects=0,
+    )
+    assert refused.status == 303
+    assert refused.headers["location"].endswith(f"/incidents/{split_id}")
+    assert operator_actions(central, split_id)[-1] == "incident.merged"
 
 
 def test_unacknowledged_incident_escalates_after_the_delay(central: Central) -> None:
