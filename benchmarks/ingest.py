@@ -10,8 +10,8 @@ publishers (one per topic, as fast as they can) deliver each camera's alerts in 
 but the cameras out of step with each other. Clustering is scored against the simulated fires:
 incidents holding several fires (a fire hidden in another's incident) and fires split over
 several incidents (duplicates). Harder than the field: a new fire every 5 min in one 30 x 35 km
-area for hours, and two fires in one camera's view get two concurrent events, where the edge
-would report one event with two boxes (one event per camera pose and class). Each camera's
+area for hours (``--fire-spacing-s``), so one camera often sees two at once, each as its own
+event as the edge reports them (one event per plume). Each camera's
 event is a start, ``--updates`` updates 60 s apart (the edge's minimum update interval) with a
 box that drifts, and an end. Start and update alerts carry a full
 frame and a crop snapshot of the sizes the edge measured (45 kB and 15 kB), as real alerts do.

@@ -14,8 +14,11 @@ covers itself fully. The 0.1 floor keeps corner grazes between unrelated boxes o
 box per frame keeps a detector that emits duplicates from confirming on a single frame.
 
 The event score is the confirmed sum divided by N (the window mean), so it lies in [0, 1].
-Lifecycle per (pose, class): ``start`` when first confirmed, ``update`` at most every
-``update_interval_s`` while confirmed, ``end`` once nothing was confirmed for ``end_after_s``.
+One event per plume: each confirmed box that overlaps no open event of its pose and class starts
+one, so that two fires in one view reach central as two events, each with its own bearing.
+Lifecycle per event: ``start`` when first confirmed, ``update`` (with its plume's latest box) at
+most every ``update_interval_s`` while a confirmed box overlaps its last one, ``end`` once none
+did for ``end_after_s``.
 Time is read only from ``frame.captured_at``, so replays give the same answers as live runs.
 Windows count frames, not seconds: a PTZ pose revisited every few minutes confirms over its own
 last N visits. After a stream loss the runtime calls ``flush`` to end events and empty windows.
@@ -65,8 +68,9 @@ class EventTransition:
 
 @dataclass(frozen=True, slots=True)
 class Confirmation:
-    boxes: tuple[Detection, ...]  # empty: nothing confirmed
-    score: float
+    boxes: tuple[Detection, ...]  # empty: nothing confirmed; strongest plume first
+    score: float  # of the strongest plume (the best unconfirmed one when none is)
+    scores: tuple[float, ...] = ()  # of each box's plume: window mean, in [0, 1]
 
 
 @dataclass(slots=True)
@@ -76,6 +80,7 @@ class _OpenEvent:
     last_confirmed_at: datetime
     last_emitted_at: datetime
     score: float
+    box: Detection  # where its plume was last confirmed: the next confirmation must overlap it
     # Kept for ``flush``: its end needs the pose's image size. Only open events hold a frame, so
     # a patrolling camera does not keep one 6 MB image per pose.
     last_frame: Frame
@@ -84,7 +89,8 @@ class _OpenEvent:
 @dataclass(slots=True)
 class _PoseState:
     window: deque[tuple[Detection, ...]]
-    events: dict[DetectionClass, _OpenEvent] = field(default_factory=dict)
+    # Per class, the open events in the order they started.
+    events: dict[DetectionClass, list[_OpenEvent]] = field(default_factory=dict)
 
 
 def _overlaps(a: npt.NDArray[np.float64], b: npt.NDArray[np.float64]) -> npt.NDArray[np.bool_]:
@@ -127,15 +133,20 @@ def confirm(
     for index in np.argsort(-totals, kind="stable"):
         if confirmed[index] and not any(overlap[index, other] for other in kept):
             kept.append(int(index))
-    boxes = []
+    plumes: dict[Detection, float] = {}
     for index in kept:
         # Report each plume where it is now: its best box in the most recent frame that has one.
         matches = overlap[index] & (frame_of == frame_of[overlap[index]].max())
-        boxes.append(pooled[int(np.argmax(np.where(matches, scores, -1.0)))])
-    # Two separate candidates can share their latest box once the plumes merge: report it once.
-    return Confirmation(
-        tuple(dict.fromkeys(boxes)), min(1.0, float(totals[kept[0]]) / window_frames)
-    )
+        box = pooled[int(np.argmax(np.where(matches, scores, -1.0)))]
+        # Two separate candidates can share their latest box once the plumes merge: report it
+        # once, with the stronger candidate's score (``kept`` is strongest first).
+        plumes.setdefault(box, min(1.0, float(totals[index]) / window_frames))
+    return Confirmation(tuple(plumes), next(iter(plumes.values())), tuple(plumes.values()))
+
+
+def _overlap(a: Detection, b: Detection) -> bool:
+    corners = np.array([(d.x_min, d.y_min, d.x_max, d.y_max) for d in (a, b)])
+    return bool(_overlaps(corners[:1], corners[1:])[0, 0])
 
 
 class EventConfirmer:
@@ -147,7 +158,9 @@ class EventConfirmer:
         self._poses: dict[PoseKey, _PoseState] = {}
 
     def open_events(self) -> int:
-        return sum(len(state.events) for state in self._poses.values())
+        return sum(
+            len(events) for state in self._poses.values() for events in state.events.values()
+        )
 
     def update(self, found: FrameDetections) -> list[EventTransition]:
         frame = found.frame
@@ -160,51 +173,69 @@ class EventConfirmer:
         transitions: list[EventTransition] = []
         seen = {d.detection_class for boxes in state.window for d in boxes}
         for detection_class in sorted(seen | set(state.events)):
-            transition = self._step(state, frame, detection_class)
-            if transition is not None:
-                transitions.append(transition)
+            transitions += self._step(state, frame, detection_class)
         return transitions
 
     def _step(
         self, state: _PoseState, frame: Frame, detection_class: DetectionClass
-    ) -> EventTransition | None:
+    ) -> list[EventTransition]:
         thresholds = self._thresholds
-        event = state.events.get(detection_class)
-        threshold = thresholds.confirm_score * (HYSTERESIS_FACTOR if event else 1.0)
+        events = state.events.get(detection_class, [])
         window = [
             tuple(d for d in boxes if d.detection_class is detection_class)
             for boxes in state.window
         ]
-        result = confirm(window, window_frames=thresholds.window_frames, threshold=threshold)
+        strict = confirm(
+            window, window_frames=thresholds.window_frames, threshold=thresholds.confirm_score
+        )
+        # Open events go on at the relaxed threshold (hysteresis); new plumes need the full one.
+        relaxed = strict
+        if events:
+            relaxed = confirm(
+                window,
+                window_frames=thresholds.window_frames,
+                threshold=thresholds.confirm_score * HYSTERESIS_FACTOR,
+            )
         now = frame.captured_at
-        if event is None:
-            if not result.boxes:
-                return None
-            event = _OpenEvent(self._new_id(), 0, now, now, result.score, frame)
-            state.events[detection_class] = event
-            return self._transition(EventState.START, event, frame, detection_class, result)
-        event.score = result.score
-        event.last_frame = frame
-        if result.boxes:
-            event.last_confirmed_at = now
-            if (now - event.last_emitted_at).total_seconds() < thresholds.update_interval_s:
-                return None
-            event.sequence += 1
-            event.last_emitted_at = now
-            return self._transition(EventState.UPDATE, event, frame, detection_class, result)
-        if (now - event.last_confirmed_at).total_seconds() < thresholds.end_after_s:
-            return None
-        del state.events[detection_class]
-        event.sequence += 1
-        return self._transition(EventState.END, event, frame, detection_class, result)
+        transitions = []
+        taken: set[Detection] = set()
+        for event in list(events):
+            event.last_frame = frame
+            found = [
+                (box, score)
+                for box, score in zip(relaxed.boxes, relaxed.scores, strict=True)
+                if box not in taken and _overlap(box, event.box)
+            ]
+            if found:
+                box, event.score = max(found, key=lambda pair: pair[1])
+                taken.add(box)
+                event.box = box
+                event.last_confirmed_at = now
+                if (now - event.last_emitted_at).total_seconds() >= thresholds.update_interval_s:
+                    event.sequence += 1
+                    event.last_emitted_at = now
+                    transitions.append(
+                        self._transition(EventState.UPDATE, event, frame, detection_class)
+                    )
+            elif (now - event.last_confirmed_at).total_seconds() >= thresholds.end_after_s:
+                events.remove(event)
+                event.sequence += 1
+                transitions.append(self._transition(EventState.END, event, frame, detection_class))
+        for box, score in zip(strict.boxes, strict.scores, strict=True):
+            if box in taken or any(_overlap(box, event.box) for event in events):
+                continue  # part of a plume an event already follows
+            event = _OpenEvent(self._new_id(), 0, now, now, score, box, frame)
+            events.append(event)
+            transitions.append(self._transition(EventState.START, event, frame, detection_class))
+        if events:
+            state.events[detection_class] = events
+        else:
+            state.events.pop(detection_class, None)
+        return transitions
 
     @staticmethod
     def _transition(
-        state: EventState,
-        event: _OpenEvent,
-        frame: Frame,
-        detection_class: DetectionClass,
-        result: Confirmation,
+        state: EventState, event: _OpenEvent, frame: Frame, detection_class: DetectionClass
     ) -> EventTransition:
         return EventTransition(
             state=state,
@@ -214,8 +245,8 @@ class EventConfirmer:
             pose_id=frame.pose_id,
             captured_at=frame.captured_at,
             detection_class=detection_class,
-            score=result.score,
-            boxes=result.boxes if state is not EventState.END else (),
+            score=event.score,
+            boxes=(event.box,) if state is not EventState.END else (),
             frame=frame,
         )
 
@@ -229,8 +260,8 @@ class EventConfirmer:
         for (camera_id, pose_id), state in sorted(
             self._poses.items(), key=lambda item: (item[0][0], item[0][1] or "")
         ):
-            for detection_class, event in sorted(state.events.items()):
-                transitions.append(
+            for detection_class, events in sorted(state.events.items()):
+                transitions += (
                     EventTransition(
                         state=EventState.END,
                         event_id=event.event_id,
@@ -243,6 +274,7 @@ class EventConfirmer:
                         boxes=(),
                         frame=event.last_frame,
                     )
+                    for event in events
                 )
         self._poses.clear()
         return transitions

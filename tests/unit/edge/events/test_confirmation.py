@@ -183,3 +183,50 @@ def test_flush_ends_open_events_and_forgets_the_windows() -> None:
     assert confirmer.flush(shutdown) == []
     # The window restarted empty: one more frame alone does not confirm.
     assert confirmer.update(FrameDetections(frame(2), (plume(0.5),))) == []
+
+
+def test_each_plume_is_its_own_event() -> None:
+    """Two fires in one view: two events, each with its own box, ending on their own."""
+    east = Detection(0.70, 0.30, 0.75, 0.35, 0.5, SMOKE)
+    west = Detection(0.10, 0.30, 0.15, 0.35, 0.6, SMOKE)
+    confirmer = EventConfirmer(BASE)
+    steps: list[tuple[int, EventState, tuple[Detection, ...], UUID]] = []
+    # West burns from frame 0 to 9; east shows up at frame 3, while west's event is open.
+    for index in range(16):
+        found = ((west,) if index < 10 else ()) + ((east,) if index >= 3 else ())
+        for t in confirmer.update(FrameDetections(frame(index), found)):
+            steps.append((index, t.state, t.boxes, t.event_id))
+    [west_id, east_id] = [e for _, state, _, e in steps if state is START]
+    assert west_id != east_id
+    assert [(i, s, b) for i, s, b, e in steps if e == west_id] == [
+        # as the single plume of the lifecycle table, three frames earlier
+        (1, START, (west,)),
+        (4, UPDATE, (west,)),
+        (7, UPDATE, (west,)),
+        (10, UPDATE, (west,)),
+        (14, END, ()),
+    ]
+    assert [(i, s, b) for i, s, b, e in steps if e == east_id] == [
+        (4, START, (east,)),
+        (7, UPDATE, (east,)),
+        (10, UPDATE, (east,)),
+        (13, UPDATE, (east,)),
+    ]
+    assert confirmer.open_events() == 1
+    [end] = confirmer.flush(T0 + timedelta(minutes=5))
+    assert (end.state, end.event_id) == (END, east_id)
+
+
+def test_a_plume_that_drifts_stays_one_event() -> None:
+    confirmer = EventConfirmer(BASE)
+    started = []
+    for index in range(12):
+        # 0.01 of the frame per frame to the east: each box overlaps the one before
+        drifting = Detection(0.40 + 0.01 * index, 0.30, 0.50 + 0.01 * index, 0.42, 0.5, SMOKE)
+        started += [
+            t
+            for t in confirmer.update(FrameDetections(frame(index), (drifting,)))
+            if t.state is START
+        ]
+    assert len(started) == 1
+    assert confirmer.open_events() == 1
