@@ -13,7 +13,17 @@ from sqlalchemy.orm import Session, selectinload
 
 from central.api.schemas import snapshot_url
 from central.console.actions import FALSE_POSITIVE_LABELS_FR, STATUS_LABELS_FR, FalsePositive
-from central.db import Alert, AlertSnapshot, AuditEntry, Camera, Dispatch, Event, Incident, Operator
+from central.db import (
+    Alert,
+    AlertSnapshot,
+    AuditEntry,
+    Camera,
+    Dispatch,
+    Event,
+    Incident,
+    Location,
+    Operator,
+)
 from central.dispatch.facts import camera_views
 from central.dispatch.message import bearing_text, caveat_text
 from central.incidents.lifecycle import OPEN_STATUSES, IncidentStatus
@@ -65,6 +75,15 @@ class IncidentRow:
     merged_into_id: int | None
 
 
+def location_caveat(location: Location | None) -> str | None:
+    """Why the position is degraded, with the cameras whose bearing was left out, if any."""
+    if location is None or not location.degenerate:
+        return None
+    outliers = location.estimate.get("outlier_cameras") or []
+    text = caveat_text(location.degenerate, "fr")
+    return f"{text} : {', '.join(outliers)}" if outliers else text
+
+
 def incident_row(session: Session, incident: Incident, names: dict[int, str]) -> IncidentRow:
     location = incident.location
     fp = incident.false_positive_type
@@ -81,7 +100,7 @@ def incident_row(session: Session, incident: Incident, names: dict[int, str]) ->
         dfci_code=location.dfci_code if location else None,
         method=location.method if location else None,
         uncertainty_m=location.semi_major_m if location else None,
-        caveat=caveat_text(location.degenerate, "fr") if location and location.degenerate else None,
+        caveat=location_caveat(location),
         latitude_deg=location.latitude_deg if location else None,
         longitude_deg=location.longitude_deg if location else None,
         cameras=tuple(

@@ -91,6 +91,7 @@ _TEXT = {
             "masking_ridge_ambiguity": "une crête peut cacher la base de la fumée",
             "eye_below_terrain": "position de la caméra à vérifier",
             "ray_blocked_near_camera": "orientation de la caméra à vérifier",
+            "bearing_disagrees": "un relèvement ne concorde pas avec les autres (autre feu ?)",
         },
     },
     "en": {
@@ -130,6 +131,7 @@ _TEXT = {
             "masking_ridge_ambiguity": "a ridge may hide the base of the smoke",
             "eye_below_terrain": "camera position to be checked",
             "ray_blocked_near_camera": "camera orientation to be checked",
+            "bearing_disagrees": "one bearing disagrees with the others (another fire?)",
         },
     },
 }

@@ -79,6 +79,9 @@ class LocationEstimate:
     bearings: tuple[CameraBearing, ...]
     degenerate: str | None  # named reason when degraded, e.g. "cut_angle_below_30deg"
     attribution: Attribution | None
+    # Cameras whose bearing failed the fit's chi-square test and was left out ("bearing_disagrees"):
+    # often another fire in the same incident, which an operator can split off.
+    outlier_cameras: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         """JSON-serialisable form (plain dicts, lists, numbers, strings, None)."""
@@ -101,6 +104,7 @@ class LocationEstimate:
                 for bearing in self.bearings
             ],
             "attribution": _attribution_json(self.attribution),
+            "outlier_cameras": list(self.outlier_cameras),
         }
 
 
@@ -180,8 +184,19 @@ class Locator:
             fix = triangulate(lines)
             if not isinstance(fix, Degenerate):
                 ellipse = error_ellipse(fix.covariance_en_m2)
+                outliers = tuple(
+                    view.sighting.camera_key
+                    for index, view in enumerate(views)
+                    if index not in fix.used
+                )
                 return self._estimate(
-                    "triangulation", fix.longitude_deg, fix.latitude_deg, ellipse, bearings, None
+                    "triangulation",
+                    fix.longitude_deg,
+                    fix.latitude_deg,
+                    ellipse,
+                    bearings,
+                    "bearing_disagrees" if outliers else None,
+                    outliers,
                 )
             degenerate = fix.reason
             if fix.reason == "cut_angle_below_30deg":
@@ -255,6 +270,7 @@ class Locator:
         ellipse: tuple[float, float, float],
         bearings: tuple[CameraBearing, ...],
         degenerate: str | None,
+        outlier_cameras: tuple[str, ...] = (),
     ) -> LocationEstimate:
         major, minor, orientation = ellipse
         return LocationEstimate(
@@ -269,6 +285,7 @@ class Locator:
             attribution=attribute(
                 self._geodata, longitude_deg, latitude_deg, major, minor, orientation
             ),
+            outlier_cameras=outlier_cameras,
         )
 
 

@@ -19,6 +19,8 @@ from central.console.mapsvg import (
     render_map,
 )
 from central.console.plugin import change_of
+from central.console.views import location_caveat
+from central.db import Location
 from central.events_bus import Change
 from central.incidents.service import IngestOutcome, IngestResult
 from central.ingest.handler import Handled, HandledKind
@@ -133,3 +135,24 @@ def test_splits_are_stable_and_never_one_sided() -> None:
     assert 10 <= list(many.values()).count("val") <= 30
     for pair in ([1, 2], [7, 8], [3, 4]):
         assert sorted(assign_splits(pair).values()) == ["train", "val"]
+
+
+@pytest.mark.parametrize(
+    ("degenerate", "estimate", "expected"),
+    [
+        (None, {}, None),
+        ("sea", {}, "la visée tombe en mer"),
+        (
+            "bearing_disagrees",
+            {"outlier_cameras": ["valbonne/sud"]},
+            "un relèvement ne concorde pas avec les autres (autre feu ?) : valbonne/sud",
+        ),
+    ],
+)
+def test_the_caveat_names_the_camera_left_out(
+    degenerate: str | None, estimate: dict[str, object], expected: str | None
+) -> None:
+    location = Location(method="triangulation", camera_count=3, degenerate=degenerate)
+    location.estimate = estimate
+    assert location_caveat(location) == expected
+    assert location_caveat(None) is None

@@ -224,3 +224,19 @@ def test_lookout_text(azimuth: float, text: str) -> None:
 def test_sighting_type_is_what_central_builds() -> None:
     fields = {field.name for field in dataclasses.fields(Sighting)}
     assert fields == {"camera_key", "geometry", "box", "captured_at"}
+
+
+def test_a_bearing_that_disagrees_is_left_out_and_named(geodata: GeoData) -> None:
+    """Three cameras, one of them on another smoke 6 deg away: the fix comes from the other two,
+    and the estimate names the odd camera (another fire an operator may split off)."""
+    sightings = [
+        sighting("cabanelle", CABANELLE, LEVENS),
+        sighting("courmettes", COURMETTES, LEVENS),
+        sighting("valbonne", VALBONNE, LEVENS, heading_error_deg=6.0),
+    ]
+    estimate = Locator(geodata).locate(sightings)
+    assert estimate.method == "triangulation"
+    assert estimate.degenerate == "bearing_disagrees"
+    assert estimate.outlier_cameras == ("valbonne/cam-1",)
+    assert estimate.to_json()["outlier_cameras"] == ["valbonne/cam-1"]
+    assert error_m(estimate, LEVENS) < 5
