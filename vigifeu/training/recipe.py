@@ -50,6 +50,9 @@ class Recipe(_Strict):
     # The shipped checkpoint is the mean of the last N epochs' weights (``average.py``); 1 keeps
     # ultralytics' best.pt.
     average_last_epochs: int = Field(default=1, ge=1)
+    # The EMA's averaging horizon (``resumable.ema_decay``); None keeps ultralytics' COCO-tuned
+    # decay, which on our ~54 updates an epoch never averages more than the last few steps.
+    ema_horizon_epochs: float | None = Field(default=None, gt=0)
     augment: Augmentation
     data: DataPolicy
 

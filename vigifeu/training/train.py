@@ -72,6 +72,9 @@ def _train_arguments(
         "name": "train",
         "exist_ok": True,
         "save_period": 1,
+        # Images cached in RAM: no JPEG decoding each epoch, and no mosaic partner buffer (the
+        # recently loaded images), whose state an interrupted run would lose (``resumable``).
+        "cache": "ram",
         "amp": device != "cpu",
         "plots": True,
         "val": True,
@@ -98,10 +101,15 @@ def train(
     make_ultralytics_hermetic(run_dir / "ultralytics_config")
     from ultralytics import YOLO
 
+    from vigifeu.training.resumable import ResumableRun
+
+    resumable = ResumableRun(recipe.seed, recipe.ema_horizon_epochs)
     last = run_dir / "train" / "weights" / "last.pt"
     if resume and last.exists():
         logger.info("resuming from %s", last)
-        YOLO(str(last)).train(resume=True)
+        model = YOLO(str(last))
+        resumable.install(model)
+        model.train(resume=True)
     else:
         from vigifeu.training.data import prepare_dataset
 
@@ -121,7 +129,9 @@ def train(
                 indent=2,
             )
         )
-        YOLO(str(init)).train(**_train_arguments(recipe, data_yaml, run_dir, device, workers))
+        model = YOLO(str(init))
+        resumable.install(model)
+        model.train(**_train_arguments(recipe, data_yaml, run_dir, device, workers))
     from vigifeu.training.report import write_training_report
 
     write_training_report(run_dir / "train" / "results.csv", run_dir / "training_report.png")

@@ -71,9 +71,9 @@ def synthetic_frame(rng: np.random.Generator, with_smoke: bool) -> tuple[np.ndar
     return np.clip(image, 0, 255).astype(np.uint8), lines
 
 
-def write_synthetic_dataset(root: Path, seed: int = 0) -> Path:
+def write_synthetic_dataset(root: Path, seed: int = 0, train_frames: int = TRAIN_FRAMES) -> Path:
     rng = np.random.default_rng(seed)
-    for split, count in (("train", TRAIN_FRAMES), ("val", VAL_FRAMES)):
+    for split, count in (("train", train_frames), ("val", VAL_FRAMES)):
         (root / "images" / split).mkdir(parents=True)
         (root / "labels" / split).mkdir(parents=True)
         for index in range(count):

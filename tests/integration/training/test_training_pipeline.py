@@ -82,6 +82,7 @@ def test_train_export_quantize_publish_and_run_int8(
         "best.pt",
         "epoch0.pt",
         "last.pt",
+        "resume_state.pt",
     ]
     outcome = json.loads((work / "export.json").read_text())
     assert outcome["gate"]["passed"] is True
@@ -117,10 +118,11 @@ def test_train_export_quantize_publish_and_run_int8(
                 for i in node.input
             )
 
-    # The edge loads it by registry name (sha256 checked) and finds the generated smoke.
+    # The edge loads it by registry name (sha256 checked) and, at the model's operating score,
+    # finds the generated smoke.
     resolve_model(models / "registry.yaml", "default")
     detector = open_detector(
-        DetectorConfig(model="default", registry=models / "registry.yaml"), 0.25
+        DetectorConfig(model="default", registry=models / "registry.yaml"), int8.thresholds.score
     )
     assert detector.input_size == InputSize(128, 96)  # the file's shape, matching the registry
     hits = 0

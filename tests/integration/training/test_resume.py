@@ -1,0 +1,86 @@
+"""An interrupted run, resumed, ends with the same weights as the same run done in one go."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.integration.training.conftest import TINY_RECIPE, write_synthetic_dataset
+
+# Two short epochs with the augmentations that draw random numbers (mosaic among them) and an
+# EMA horizon: everything an interruption could make the resumed run redo differently.
+RESUME_RECIPE = (
+    TINY_RECIPE.replace("epochs: 1\n", "epochs: 2\nema_horizon_epochs: 1.5\n")
+    .replace("average_last_epochs: 2", "average_last_epochs: 1")
+    .replace("lrf: 1.0", "lrf: 0.5")
+    .replace(
+        "translate: 0.0, scale: 0.0,\n          hsv_h: 0.0, hsv_s: 0.0, hsv_v: 0.0, mosaic: 0.0",
+        "translate: 0.1, scale: 0.3,\n          hsv_h: 0.01, hsv_s: 0.3, hsv_v: 0.3, mosaic: 1.0",
+    )
+)
+
+
+class _Interrupted(Exception):
+    pass
+
+
+def _train(dataset: Path, recipe: Path, run_dir: Path, resume: bool = False) -> None:
+    from vigifeu.training.train import train
+
+    train(
+        recipe, dataset, None, run_dir, "cpu", coco_checkpoint=run_dir / "unused.pt", resume=resume
+    )
+
+
+def _final_state(run_dir: Path) -> dict[str, Any]:
+    import torch
+
+    from vigifeu.training.resumable import RESUME_STATE_NAME
+
+    state: dict[str, Any] = torch.load(
+        run_dir / "train" / "weights" / RESUME_STATE_NAME, map_location="cpu", weights_only=False
+    )
+    return state
+
+
+def test_a_resumed_run_ends_with_the_weights_of_an_uninterrupted_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import torch
+
+    from vigifeu.training.resumable import ResumableRun
+
+    assert "mosaic: 1.0" in RESUME_RECIPE
+    assert "epochs: 2" in RESUME_RECIPE
+    dataset = write_synthetic_dataset(tmp_path / "dataset", train_frames=24)
+    recipe = tmp_path / "resume.yaml"
+    recipe.write_text(RESUME_RECIPE)
+
+    _train(dataset, recipe, tmp_path / "whole")
+
+    save = ResumableRun.on_model_save
+
+    def save_then_stop(self: ResumableRun, trainer: Any) -> None:
+        save(self, trainer)
+        if trainer.epoch == 0:
+            raise _Interrupted
+
+    monkeypatch.setattr(ResumableRun, "on_model_save", save_then_stop)
+    with pytest.raises(_Interrupted):
+        _train(dataset, recipe, tmp_path / "interrupted")
+    assert _final_state(tmp_path / "interrupted")["epoch"] == 0
+    monkeypatch.setattr(ResumableRun, "on_model_save", save)
+    _train(dataset, recipe, tmp_path / "interrupted", resume=True)
+
+    whole, resumed = _final_state(tmp_path / "whole"), _final_state(tmp_path / "interrupted")
+    assert whole["epoch"] == resumed["epoch"] == 1
+    assert whole["ema_updates"] == resumed["ema_updates"] > 0
+    for part in ("model", "ema"):
+        different = [
+            name
+            for name, tensor in whole[part].items()
+            if not torch.equal(tensor, resumed[part][name])
+        ]
+        assert not different, f"{part}: {len(different)} tensors differ, e.g. {different[:3]}"
