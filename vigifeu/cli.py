@@ -22,6 +22,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "bench": ("benchmarks.cli", "accuracy, sequences, speed, video and geolocation benchmarks"),
     "train": ("vigifeu.training.train", "train the smoke/fire detector offline"),
     "export": ("vigifeu.training.export", "export a checkpoint to FP32 and INT8 ONNX, gated"),
+    "epochs": ("vigifeu.training.epochs", "smoke AP50 of each epoch checkpoint of a training run"),
     "calibrate": ("central.geo.calibrate_cli", "fit a camera's heading/tilt/roll from landmarks"),
     "export-labels": ("central.labels", "write operator verdicts as a YOLO dataset"),
     "operator": ("central.console.operators", "create console operator accounts"),

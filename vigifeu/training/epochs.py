@@ -1,0 +1,124 @@
+"""``vigifeu epochs``: the gate metric of every epoch checkpoint of a run, to see its swings.
+
+ultralytics validates each epoch on the run's combined val set, all classes together; whether a
+recipe gives stable models shows on the gate metric itself, smoke AP50 on the lookout val set.
+Each ``train/weights/epochN.pt`` (epoch N+1) and ``averaged.pt`` go through ultralytics' own
+validator at the recipe's square size (~10 s a checkpoint on 2 cores): a quick curve, not the
+export's edge-path numbers, which stay the reference.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import itertools
+import logging
+import statistics
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from vigifeu.training.average import AVERAGED_NAME, epoch_checkpoints
+from vigifeu.training.hermetic import make_ultralytics_hermetic
+
+logger = logging.getLogger(__name__)
+
+SMOKE_CLASS = 0
+
+
+@dataclass(frozen=True, slots=True)
+class CheckpointScore:
+    label: str  # "1".."N" for epochs, "averaged"
+    ap50: float
+    ap50_95: float
+
+
+def absolute_data_yaml(data_yaml: Path, out_dir: Path) -> Path:
+    """A copy of a YOLO ``data.yaml`` whose ``path`` is absolute: ultralytics resolves a relative
+    one against its own datasets folder, not against the file."""
+    config = yaml.safe_load(data_yaml.read_text(encoding="utf-8"))
+    config["path"] = str((data_yaml.parent / config.get("path", ".")).resolve())
+    out = out_dir / "data.yaml"
+    out.write_text(yaml.safe_dump(config), encoding="utf-8")
+    return out
+
+
+def mean_swing(scores: list[CheckpointScore]) -> float | None:
+    """Mean absolute change of AP50 from one epoch to the next."""
+    epochs = [score.ap50 for score in scores if score.label.isdigit()]
+    if len(epochs) < 2:
+        return None
+    return statistics.fmean(abs(b - a) for a, b in itertools.pairwise(epochs))
+
+
+def score_checkpoints(
+    checkpoints: list[tuple[str, Path]], data_yaml: Path, split: str, image_size: int
+) -> list[CheckpointScore]:
+    from ultralytics import YOLO
+
+    scores = []
+    with tempfile.TemporaryDirectory() as scratch:
+        data = absolute_data_yaml(data_yaml, Path(scratch))
+        for label, path in checkpoints:
+            metrics = YOLO(str(path)).val(
+                data=str(data),
+                split=split,
+                imgsz=image_size,
+                batch=8,
+                device="cpu",
+                workers=0,
+                plots=False,
+                verbose=False,
+                project=scratch,
+            )
+            score = CheckpointScore(
+                label, float(metrics.box.ap50[SMOKE_CLASS]), float(metrics.box.ap[SMOKE_CLASS])
+            )
+            logger.info("%s: smoke AP50 %.3f", path.name, score.ap50)
+            scores.append(score)
+    return scores
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--run-dir", type=Path, required=True, help="a `vigifeu train` run folder")
+    parser.add_argument(
+        "--data",
+        type=Path,
+        default=Path("../shared/datasets/wildfire_smoke_hpwren/data.yaml"),
+        help="YOLO data.yaml of the gate set",
+    )
+    parser.add_argument("--split", default="val")
+    parser.add_argument("--image-size", type=int, default=640)
+    parser.add_argument("--from-epoch", type=int, default=1, help="first epoch to score (1-based)")
+    parser.add_argument("--out", type=Path, default=None, help="CSV (default: RUN_DIR/epochs.csv)")
+
+
+def run(args: argparse.Namespace) -> int:
+    weights = args.run_dir / "train" / "weights"
+    checkpoints = [
+        (str(int(path.stem.removeprefix("epoch")) + 1), path)
+        for path in epoch_checkpoints(weights)
+        if int(path.stem.removeprefix("epoch")) + 1 >= args.from_epoch
+    ]
+    if (weights / AVERAGED_NAME).exists():
+        checkpoints.append(("averaged", weights / AVERAGED_NAME))
+    if not checkpoints:
+        logger.error("no epoch checkpoints in %s", weights)
+        return 2
+    make_ultralytics_hermetic(args.run_dir / "ultralytics_config")
+    scores = score_checkpoints(checkpoints, args.data, args.split, args.image_size)
+    out = args.out or args.run_dir / "epochs.csv"
+    with out.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["checkpoint", "smoke_ap50", "smoke_ap50_95"])
+        for score in scores:
+            writer.writerow([score.label, f"{score.ap50:.4f}", f"{score.ap50_95:.4f}"])
+    for score in scores:
+        print(f"{score.label:>9}  smoke AP50 {score.ap50:.3f}  AP50-95 {score.ap50_95:.3f}")  # noqa: T201
+    swing = mean_swing(scores)
+    if swing is not None:
+        print(f"mean epoch-to-epoch change of smoke AP50: {swing:.3f}")  # noqa: T201
+    print(f"written: {out}")  # noqa: T201
+    return 0
