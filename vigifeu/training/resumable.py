@@ -94,6 +94,8 @@ class ResumableRun:
         import torch
         from ultralytics.utils.torch_utils import unwrap_model
 
+        path = _state_path(trainer)
+        partial = path.with_suffix(".partial")
         torch.save(
             {
                 "epoch": trainer.epoch,
@@ -102,8 +104,10 @@ class ResumableRun:
                 "ema_updates": trainer.ema.updates,
                 "optimizer": trainer.optimizer.state_dict(),
             },
-            _state_path(trainer),
+            partial,
         )
+        # A run stopped while writing keeps the previous epoch's complete state.
+        partial.replace(path)
 
     def _restore(self, trainer: Any) -> None:
         import torch
