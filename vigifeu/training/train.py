@@ -97,6 +97,9 @@ def train(
     recipe = load_recipe(recipe_path)
     if epochs is not None:
         recipe = recipe.model_copy(update={"epochs": epochs})
+    last = run_dir / "train" / "weights" / "last.pt"
+    if resume and last.exists():
+        recipe = _started_recipe(run_dir, recipe)
     run_dir.mkdir(parents=True, exist_ok=True)
     make_ultralytics_hermetic(run_dir / "ultralytics_config")
     from ultralytics import YOLO
@@ -104,7 +107,6 @@ def train(
     from vigifeu.training.resumable import ResumableRun
 
     resumable = ResumableRun(recipe.seed, recipe.ema_horizon_epochs)
-    last = run_dir / "train" / "weights" / "last.pt"
     if resume and last.exists():
         logger.info("resuming from %s", last)
         model = YOLO(str(last))
@@ -136,6 +138,21 @@ def train(
 
     write_training_report(run_dir / "train" / "results.csv", run_dir / "training_report.png")
     return export_checkpoint(recipe, run_dir)
+
+
+def _started_recipe(run_dir: Path, given: Recipe) -> Recipe:
+    """The recipe the run started with (``run.json``): a resume continues that run, whatever
+    recipe file the command names now."""
+    try:
+        started = Recipe.model_validate(json.loads((run_dir / "run.json").read_text())["recipe"])
+    except (OSError, KeyError, ValueError) as error:
+        logger.warning(
+            "%s/run.json unreadable (%s): resuming with the given recipe", run_dir, error
+        )
+        return given
+    if started != given:
+        logger.warning("resuming with the recipe %s started with, not the one given", run_dir)
+    return started
 
 
 def export_checkpoint(recipe: Recipe, run_dir: Path) -> Path:

@@ -54,6 +54,7 @@ def test_a_resumed_run_ends_with_the_weights_of_an_uninterrupted_one(
 
     assert "mosaic: 1.0" in RESUME_RECIPE
     assert "epochs: 2" in RESUME_RECIPE
+    assert "seed: 1" in RESUME_RECIPE
     dataset = write_synthetic_dataset(tmp_path / "dataset", train_frames=24)
     recipe = tmp_path / "resume.yaml"
     recipe.write_text(RESUME_RECIPE)
@@ -72,7 +73,15 @@ def test_a_resumed_run_ends_with_the_weights_of_an_uninterrupted_one(
         _train(dataset, recipe, tmp_path / "interrupted")
     assert _final_state(tmp_path / "interrupted")["epoch"] == 0
     monkeypatch.setattr(ResumableRun, "on_model_save", save)
-    _train(dataset, recipe, tmp_path / "interrupted", resume=True)
+    # The resume continues the run with the recipe it started with (run.json), not the file
+    # named now: another seed and EMA horizon here would give other weights.
+    edited = tmp_path / "edited.yaml"
+    edited.write_text(
+        RESUME_RECIPE.replace("seed: 1", "seed: 2").replace(
+            "ema_horizon_epochs: 1.5", "ema_horizon_epochs: 3.0"
+        )
+    )
+    _train(dataset, edited, tmp_path / "interrupted", resume=True)
 
     whole, resumed = _final_state(tmp_path / "whole"), _final_state(tmp_path / "interrupted")
     assert whole["epoch"] == resumed["epoch"] == 1
