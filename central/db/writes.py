@@ -35,12 +35,6 @@ def insert_returning_ids(
     return dict(session.connection().execute(statement, list(rows)).all())
 
 
-def insert_one(session: Session, model: type[Base], row: dict[str, Any]) -> int:
-    """Insert one row and return its generated ``id``."""
-    statement = insert(model).returning(model.__table__.c.id)
-    return int(session.connection().execute(statement, row).scalar_one())
-
-
 def insert_missing(session: Session, model: type[Base], rows: Sequence[dict[str, Any]]) -> None:
     """Insert ``rows``, skipping those whose primary key is already stored (``ON CONFLICT DO
     NOTHING``): another instance or an earlier batch may have stored the same content."""
