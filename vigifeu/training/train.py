@@ -92,11 +92,12 @@ def train(
     resume: bool,
     workers: int = 0,
     epochs: int | None = None,
+    seed: int | None = None,
 ) -> Path:
     """Run (or resume) the recipe; returns the checkpoint to export (``export_checkpoint``)."""
     recipe = load_recipe(recipe_path)
-    if epochs is not None:
-        recipe = recipe.model_copy(update={"epochs": epochs})
+    overrides = {"epochs": epochs, "seed": seed}
+    recipe = recipe.model_copy(update={k: v for k, v in overrides.items() if v is not None})
     last = run_dir / "train" / "weights" / "last.pt"
     if resume and last.exists():
         recipe = _started_recipe(run_dir, recipe)
@@ -185,6 +186,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--device", default="cpu", help="cpu, or a CUDA index such as 0")
     parser.add_argument("--coco-checkpoint", type=Path, default=DEFAULT_COCO_CHECKPOINT)
     parser.add_argument("--epochs", type=int, default=None, help="override the recipe (tests)")
+    parser.add_argument(
+        "--seed",
+        type=int,
+        default=None,
+        help="override the recipe's seed, to see the spread of a recipe over runs (run.json "
+        "records the recipe as run)",
+    )
     parser.add_argument("--resume", action="store_true", help="continue from the run's last.pt")
     parser.add_argument(
         "--average-only",
@@ -207,6 +215,7 @@ def run(args: argparse.Namespace) -> int:
             args.coco_checkpoint,
             args.resume,
             epochs=args.epochs,
+            seed=args.seed,
         )
     print(f"checkpoint to export: {checkpoint}")  # noqa: T201 - command output
     return 0

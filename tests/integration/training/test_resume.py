@@ -93,3 +93,22 @@ def test_a_resumed_run_ends_with_the_weights_of_an_uninterrupted_one(
             if not torch.equal(tensor, resumed[part][name])
         ]
         assert not different, f"{part}: {len(different)} tensors differ, e.g. {different[:3]}"
+
+
+def test_seed_and_epochs_given_on_the_command_line_are_what_the_run_records(
+    tmp_path: Path,
+) -> None:
+    import json
+
+    from vigifeu.cli import main
+
+    dataset = write_synthetic_dataset(tmp_path / "dataset", train_frames=8)
+    recipe = tmp_path / "resume.yaml"
+    recipe.write_text(RESUME_RECIPE)
+    run_dir = tmp_path / "run"
+    argv = ["train", "--recipe", str(recipe), "--lookout", str(dataset), "--run-dir",
+            str(run_dir), "--epochs", "1", "--seed", "5"]  # fmt: skip
+    assert main(argv) == 0
+    recorded = json.loads((run_dir / "run.json").read_text())["recipe"]
+    assert (recorded["seed"], recorded["epochs"]) == (5, 1)
+    assert len((run_dir / "train" / "results.csv").read_text().splitlines()) == 2
