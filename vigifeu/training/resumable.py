@@ -21,7 +21,7 @@ one epoch plus a resume give the same weights). The mosaic partner buffer, the o
 EMA horizon: ultralytics' EMA decays at ``0.9999 * (1 - exp(-updates / 2000))``, tuned for COCO
 (~7,300 updates an epoch: a horizon of ~1.4 epochs). Our runs make ~54 updates an epoch and
 ~1,400 in all, so the decay never passes 0.5 and the "EMA" is the last couple of steps: the
-epoch checkpoints swing by up to 40 AP50 points from one epoch to the next on hpwren val.
+epoch checkpoints swing by up to 39 AP50 points from one epoch to the next on hpwren val.
 ``ema_horizon_epochs`` sets the decay to ``1 - 1 / (horizon * updates per epoch)``, with the
 ramp over a quarter epoch, the proportions ultralytics chose for COCO.
 """
