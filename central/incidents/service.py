@@ -12,7 +12,9 @@ Nothing is written before the end of the batch: an incident the batch creates ge
 takes the database's single write lock until the commit; creating incidents as they came held
 it through most of the batch's clustering and geolocation, so a second central instance mostly
 waited. `vigifeu bench ingest --instances 2 --fires 200 --updates 8`, five runs each on 2 cores:
-median 714 msg/s before, 801 after; one instance is unchanged (~750).
+median 714 msg/s before, 801 after (one instance unchanged, ~750). The instances now overlap
+more, so more batches meet an event the other just stored and are stored again (5-14 a run
+against 2-6): that retry is most of what two instances still lose.
 """
 
 from __future__ import annotations
