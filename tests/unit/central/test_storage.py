@@ -373,6 +373,19 @@ def test_a_batch_clusters_as_alerts_one_at_a_time_would(
     with sessions() as session:
         assert count(session, Alert) == 4
         assert session.get_one(Incident, first.incident_id).last_seen_at == later(60)
+        # The incidents were created at the end of the batch: ids, events and audit agree.
+        events = {event.id: event.incident_id for event in session.scalars(select(Event))}
+        assert events[cabanelle_event] == first.incident_id
+        assert sorted(set(events.values())) == sorted({first.incident_id, apart.incident_id})
+        created = {
+            entry.incident_id: entry.details
+            for entry in session.scalars(select(AuditEntry))
+            if entry.action == "incident.created"
+        }
+        assert created == {
+            first.incident_id: {"alert_id": str(batch[0].alert_id), "camera": "cabanelle/cam-1"},
+            apart.incident_id: {"alert_id": str(batch[2].alert_id), "camera": "courmettes/cam-2"},
+        }
 
 
 def test_a_picture_stored_by_another_session_is_linked_not_stored_again(
