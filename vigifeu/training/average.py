@@ -24,14 +24,20 @@ _EPOCH_FILE = re.compile(r"epoch(\d+)\.pt$")
 AVERAGED_NAME = "averaged.pt"
 
 
-def epoch_checkpoints(weights_dir: Path) -> list[Path]:
-    """The run's per-epoch checkpoints (``save_period=1``), oldest first."""
+def numbered_epoch_checkpoints(weights_dir: Path) -> list[tuple[int, Path]]:
+    """The run's per-epoch checkpoints (``save_period=1``) with their 1-based epoch, oldest
+    first (ultralytics names epoch N ``epoch{N-1}.pt``)."""
     found = [
-        (int(m.group(1)), path)
+        (int(m.group(1)) + 1, path)
         for path in weights_dir.glob("epoch*.pt")
         if (m := _EPOCH_FILE.search(path.name))
     ]
-    return [path for _, path in sorted(found)]
+    return sorted(found)
+
+
+def epoch_checkpoints(weights_dir: Path) -> list[Path]:
+    """The run's per-epoch checkpoints, oldest first."""
+    return [path for _, path in numbered_epoch_checkpoints(weights_dir)]
 
 
 def average_checkpoints(paths: Sequence[Path], out: Path) -> Path:

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import yaml
 
-from vigifeu.training.average import AVERAGED_NAME, epoch_checkpoints
+from vigifeu.training.average import AVERAGED_NAME, numbered_epoch_checkpoints
 from vigifeu.training.hermetic import make_ultralytics_hermetic
 
 logger = logging.getLogger(__name__)
@@ -98,9 +98,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     weights = args.run_dir / "train" / "weights"
     checkpoints = [
-        (str(int(path.stem.removeprefix("epoch")) + 1), path)
-        for path in epoch_checkpoints(weights)
-        if int(path.stem.removeprefix("epoch")) + 1 >= args.from_epoch
+        (str(epoch), path)
+        for epoch, path in numbered_epoch_checkpoints(weights)
+        if epoch >= args.from_epoch
     ]
     if (weights / AVERAGED_NAME).exists():
         checkpoints.append(("averaged", weights / AVERAGED_NAME))
