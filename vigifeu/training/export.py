@@ -19,10 +19,12 @@ from typing import Any
 from edge.detect.preprocess import MAX_STRIDE_PX, InputSize
 from vigifeu.training.evaluate import GATE_CLASS, evaluate_fp32, evaluate_int8
 from vigifeu.training.hermetic import make_ultralytics_hermetic
-from vigifeu.training.recipe import load_recipe
+from vigifeu.training.recipe import RunRecipe, load_recipe, run_recipe
 
 logger = logging.getLogger(__name__)
 
+# The recipe of a checkpoint that comes from no ``vigifeu train`` run folder.
+DEFAULT_RECIPE = Path("models/recipes/smoke-fire-v1.yaml")
 SHARED = Path("../shared/datasets")
 DEFAULT_VAL = (
     f"wildfire_smoke_hpwren={SHARED}/wildfire_smoke_hpwren/data.yaml",
@@ -236,9 +238,16 @@ def export_model(plan: ExportPlan) -> ExportOutcome:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--checkpoint", type=Path, required=True, help="ultralytics .pt")
-    parser.add_argument("--name", default="smoke-fire-v1", help="registry name stem")
+    parser.add_argument(
+        "--name", help="registry name stem (default: the stem of the recipe file, smoke-fire-v2)"
+    )
     parser.add_argument("--version", required=True, help="e.g. 1.0-e12 (goes into file names)")
-    parser.add_argument("--recipe", type=Path, default=Path("models/recipes/smoke-fire-v1.yaml"))
+    parser.add_argument(
+        "--recipe",
+        type=Path,
+        help="for a checkpoint outside a training run folder (default: "
+        f"{DEFAULT_RECIPE}); a run's checkpoint is exported with the recipe of its run.json",
+    )
     parser.add_argument(
         "--input-size",
         "--image-size",
@@ -294,16 +303,35 @@ def guess_run_dir(checkpoint: Path) -> Path | None:
     return None
 
 
+def checkpoint_recipe(run_dir: Path | None, given: Path | None) -> RunRecipe:
+    """The recipe a checkpoint was trained with: its run's, when it comes from a run folder
+    (a ``--seed`` run differs from its file), else ``given`` (default ``DEFAULT_RECIPE``)."""
+    if run_dir is None:
+        path = given or DEFAULT_RECIPE
+        return RunRecipe(load_recipe(path), path)
+    ran = run_recipe(run_dir)
+    if given is not None and load_recipe(given) != ran.recipe:
+        logger.warning(
+            "%s was trained with %s as run.json records it, not %s: exporting with the former",
+            run_dir,
+            ran.recipe_file,
+            given,
+        )
+    return ran
+
+
 def run(args: argparse.Namespace) -> int:
     from vigifeu.training.publish import publish, write_outcome
 
-    recipe = load_recipe(args.recipe)
+    run_dir = args.run_dir or guess_run_dir(args.checkpoint)
+    recipe, recipe_file = checkpoint_recipe(run_dir, args.recipe)
+    name = args.name or recipe_file.stem
     plan = ExportPlan(
         checkpoint=args.checkpoint,
-        name=args.name,
+        name=name,
         version=args.version,
         image_size=args.input_size or recipe.image_size,
-        work_dir=args.work_dir or Path("runs/export") / f"{args.name}-{args.version}",
+        work_dir=args.work_dir or Path("runs/export") / f"{name}-{args.version}",
         val_sets=tuple(ValSet.parse(spec) for spec in (args.val or DEFAULT_VAL)),
         calibration_datasets=tuple(args.calibration or DEFAULT_CALIBRATION),
         calibration_frames=args.calibration_frames,
@@ -313,7 +341,7 @@ def run(args: argparse.Namespace) -> int:
         iou_threshold=args.iou_threshold,
         max_ap50_drop=args.max_ap50_drop,
         val_limit=args.val_limit,
-        run_dir=args.run_dir or guess_run_dir(args.checkpoint),
+        run_dir=run_dir,
         opset=args.opset,
         card_note=args.card_note,
     )

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
-from typing import Literal
+from typing import Literal, NamedTuple
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -63,3 +64,18 @@ def load_recipe(path: Path) -> Recipe:
         return Recipe.model_validate(raw)
     except (OSError, yaml.YAMLError, ValidationError) as error:
         raise ValueError(f"{path}: invalid training recipe: {error}") from error
+
+
+class RunRecipe(NamedTuple):
+    recipe: Recipe  # as run: with the command's overrides (``--seed``, ``--epochs``)
+    recipe_file: Path  # the file it was read from, whose stem names the models it gives
+
+
+def run_recipe(run_dir: Path) -> RunRecipe:
+    """The recipe a training run started with, as ``vigifeu train`` recorded it in ``run.json``."""
+    path = run_dir / "run.json"
+    try:
+        run = json.loads(path.read_text(encoding="utf-8"))
+        return RunRecipe(Recipe.model_validate(run["recipe"]), Path(run["recipe_file"]))
+    except (OSError, KeyError, TypeError, ValueError) as error:
+        raise ValueError(f"{path}: no readable recipe: {error}") from error

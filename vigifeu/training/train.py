@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from vigifeu.training.hermetic import make_ultralytics_hermetic
-from vigifeu.training.recipe import Recipe, load_recipe
+from vigifeu.training.recipe import Recipe, load_recipe, run_recipe
 
 logger = logging.getLogger(__name__)
 
@@ -145,11 +145,9 @@ def _started_recipe(run_dir: Path, given: Recipe) -> Recipe:
     """The recipe the run started with (``run.json``): a resume continues that run, whatever
     recipe file the command names now."""
     try:
-        started = Recipe.model_validate(json.loads((run_dir / "run.json").read_text())["recipe"])
-    except (OSError, KeyError, ValueError) as error:
-        logger.warning(
-            "%s/run.json unreadable (%s): resuming with the given recipe", run_dir, error
-        )
+        started = run_recipe(run_dir).recipe
+    except ValueError as error:
+        logger.warning("%s: resuming with the given recipe", error)
         return given
     if started != given:
         logger.warning("resuming with the recipe %s started with, not the one given", run_dir)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import json
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -12,7 +14,14 @@ import pytest
 from benchmarks.metrics import ImageBoxes, match_class
 from edge.detect.preprocess import InputSize
 from vigifeu.training.evaluate import best_threshold, gate
-from vigifeu.training.export import ValSet, guess_run_dir, parse_input_size
+from vigifeu.training.export import (
+    DEFAULT_RECIPE,
+    ValSet,
+    checkpoint_recipe,
+    guess_run_dir,
+    parse_input_size,
+)
+from vigifeu.training.recipe import load_recipe
 
 
 @pytest.mark.parametrize(
@@ -85,6 +94,36 @@ def test_guess_run_dir(tmp_path: Path) -> None:
     assert guess_run_dir(weights / "best.pt") is None
     (tmp_path / "run" / "run.json").write_text("{}")
     assert guess_run_dir(weights / "best.pt") == (tmp_path / "run").resolve()
+
+
+V2 = Path("models/recipes/smoke-fire-v2.yaml")
+
+
+def test_a_run_checkpoint_is_exported_with_its_runs_recipe(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A --seed run differs from its recipe file: the run's recorded recipe is the one used,
+    whatever --recipe says, and the recipe file's stem names the models."""
+    ran = load_recipe(V2).model_copy(update={"seed": 7})
+    run = {"recipe": ran.model_dump(), "recipe_file": str(V2)}
+    (tmp_path / "run.json").write_text(json.dumps(run))
+    with caplog.at_level(logging.WARNING):
+        recipe, recipe_file = checkpoint_recipe(tmp_path, DEFAULT_RECIPE)
+    assert recipe == ran
+    assert recipe_file.stem == "smoke-fire-v2"
+    assert "not models/recipes/smoke-fire-v1.yaml" in caplog.text
+    assert checkpoint_recipe(tmp_path, None).recipe.seed == 7
+
+
+def test_a_checkpoint_outside_a_run_takes_the_given_recipe(tmp_path: Path) -> None:
+    assert checkpoint_recipe(None, V2) == (load_recipe(V2), V2)
+    assert checkpoint_recipe(None, None).recipe_file == DEFAULT_RECIPE
+
+
+def test_an_unreadable_run_json_is_named(tmp_path: Path) -> None:
+    (tmp_path / "run.json").write_text("{}")
+    with pytest.raises(ValueError, match=r"run\.json: no readable recipe"):
+        checkpoint_recipe(tmp_path, None)
 
 
 @pytest.mark.parametrize(
