@@ -239,7 +239,7 @@ def export_model(plan: ExportPlan) -> ExportOutcome:
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--checkpoint", type=Path, required=True, help="ultralytics .pt")
     parser.add_argument(
-        "--name", help="registry name stem (default: the stem of the recipe file, smoke-fire-v2)"
+        "--name", help="registry name stem (default: the recipe file's stem, e.g. smoke-fire-v2)"
     )
     parser.add_argument("--version", required=True, help="e.g. 1.0-e12 (goes into file names)")
     parser.add_argument(
