@@ -5,6 +5,11 @@ recipe gives stable models shows on the gate metric itself, smoke AP50 on the lo
 Each ``train/weights/epochN.pt`` (epoch N+1) and ``averaged.pt`` go through ultralytics' own
 validator at the recipe's square size (~10 s a checkpoint on 2 cores): a quick curve, not the
 export's edge-path numbers, which stay the reference.
+
+``--same-as OTHER_RUN`` instead checks that two runs of one recipe and seed are the same run:
+the EMA weights (what is averaged and shipped) of every epoch both saved, bitwise. Training is
+deterministic on one machine, interrupted or not (``resumable.py``), so any difference is a
+change of code, data, library or hardware.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ import statistics
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -51,6 +57,41 @@ def mean_swing(scores: list[CheckpointScore]) -> float | None:
     if len(epochs) < 2:
         return None
     return statistics.fmean(abs(b - a) for a, b in itertools.pairwise(epochs))
+
+
+@dataclass(frozen=True, slots=True)
+class EpochComparison:
+    epoch: int  # 1-based
+    tensors: int
+    different: tuple[str, ...]  # names of the EMA tensors that differ or exist in one run only
+
+
+def compare_runs(weights_dir: Path, other_weights_dir: Path) -> list[EpochComparison]:
+    """For each epoch both runs saved: which EMA tensors differ. Unpickling checkpoints imports
+    ultralytics: call it with ultralytics made hermetic."""
+    import torch
+
+    other = dict(numbered_epoch_checkpoints(other_weights_dir))
+    comparisons = []
+    for epoch, path in numbered_epoch_checkpoints(weights_dir):
+        if epoch not in other:
+            continue
+        mine, theirs = _ema_tensors(path), _ema_tensors(other[epoch])
+        different = sorted(mine.keys() ^ theirs.keys()) + [
+            name
+            for name, tensor in mine.items()
+            if name in theirs and not torch.equal(tensor, theirs[name])
+        ]
+        comparisons.append(EpochComparison(epoch, len(mine), tuple(different)))
+    return comparisons
+
+
+def _ema_tensors(checkpoint: Path) -> dict[str, Any]:
+    import torch
+
+    saved = torch.load(checkpoint, map_location="cpu", weights_only=False)
+    tensors: dict[str, Any] = saved["ema"].state_dict()
+    return tensors
 
 
 def score_checkpoints(
@@ -93,10 +134,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--image-size", type=int, default=640)
     parser.add_argument("--from-epoch", type=int, default=1, help="first epoch to score (1-based)")
     parser.add_argument("--out", type=Path, default=None, help="CSV (default: RUN_DIR/epochs.csv)")
+    parser.add_argument(
+        "--same-as",
+        type=Path,
+        metavar="OTHER_RUN",
+        help="instead of scoring: are the EMA weights of each epoch both runs saved bitwise "
+        "equal? (exit 1 if any differ)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
     weights = args.run_dir / "train" / "weights"
+    if args.same_as is not None:
+        make_ultralytics_hermetic(args.run_dir / "ultralytics_config")
+        return _report_comparison(compare_runs(weights, args.same_as / "train" / "weights"))
     checkpoints = [
         (str(epoch), path)
         for epoch, path in numbered_epoch_checkpoints(weights)
@@ -122,3 +173,19 @@ def run(args: argparse.Namespace) -> int:
         print(f"mean epoch-to-epoch change of smoke AP50: {swing:.3f}")  # noqa: T201
     print(f"written: {out}")  # noqa: T201
     return 0
+
+
+def _report_comparison(comparisons: list[EpochComparison]) -> int:
+    if not comparisons:
+        logger.error("the two runs have no epoch checkpoint in common")
+        return 2
+    for compared in comparisons:
+        if compared.different:
+            verdict = (
+                f"{len(compared.different)} of {compared.tensors} EMA tensors differ, "
+                f"e.g. {', '.join(compared.different[:3])}"
+            )
+        else:
+            verdict = f"bitwise equal ({compared.tensors} EMA tensors)"
+        print(f"epoch {compared.epoch:>3}: {verdict}")  # noqa: T201
+    return 1 if any(compared.different for compared in comparisons) else 0

@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
+import pytest
+
 from tests.integration.training.conftest import TrainedTiny
 from vigifeu.cli import main
 
@@ -21,3 +23,26 @@ def test_epochs_scores_each_checkpoint_of_the_run(
     # One epoch averaged is that epoch's EMA: the same weights, the same score.
     assert rows[0]["smoke_ap50"] == rows[1]["smoke_ap50"]
     assert float(rows[0]["smoke_ap50"]) > 0.3  # the tiny run learns the generated smoke
+
+
+def test_same_as_finds_a_run_equal_to_itself_and_names_a_changed_tensor(
+    trained_tiny: TrainedTiny, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import torch
+
+    run = trained_tiny.run_dir
+    assert main(["epochs", "--run-dir", str(run), "--same-as", str(run)]) == 0
+    assert "epoch   1: bitwise equal" in capsys.readouterr().out
+
+    other = tmp_path / "other"
+    (other / "train" / "weights").mkdir(parents=True)
+    checkpoint = torch.load(run / "train" / "weights" / "epoch0.pt", weights_only=False)
+    name, tensor = next(iter(checkpoint["ema"].state_dict().items()))
+    with torch.no_grad():
+        tensor.view(-1)[0] += 1  # one value of one tensor
+    torch.save(checkpoint, other / "train" / "weights" / "epoch0.pt")
+    assert main(["epochs", "--run-dir", str(run), "--same-as", str(other)]) == 1
+    assert (
+        f"epoch   1: 1 of {len(checkpoint['ema'].state_dict())} EMA tensors differ, e.g. {name}"
+        in (capsys.readouterr().out)
+    )
