@@ -2,9 +2,11 @@
 
 ultralytics validates each epoch on the run's combined val set, all classes together; whether a
 recipe gives stable models shows on the gate metric itself, smoke AP50 on the lookout val set.
-Each ``train/weights/epochN.pt`` (epoch N+1) and ``averaged.pt`` go through ultralytics' own
-validator at the recipe's square size (~10 s a checkpoint on 2 cores): a quick curve, not the
-export's edge-path numbers, which stay the reference.
+Each ``train/weights/epochN.pt`` (epoch N+1) and ``averaged.pt`` is exported to FP32 ONNX and
+run through the edge path, as the export's gate does (``benchmarks.accuracy``; ~12 s a
+checkpoint on 2 cores). Not through ultralytics' own validator: it keeps every class above the
+floor for each box, suppresses at IoU 0.7 and matches boxes by IoU, and on hpwren val it put
+one run's epochs ~7 points above the edge path and another's ~7 points below.
 
 ``--same-as OTHER_RUN`` instead checks that two runs of one recipe and seed are the same run:
 the EMA weights (what is averaged and shipped) of every epoch both saved, bitwise. Training is
@@ -24,14 +26,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from edge.detect.preprocess import InputSize
 from vigifeu.training.average import AVERAGED_NAME, numbered_epoch_checkpoints
+from vigifeu.training.evaluate import GATE_CLASS
+from vigifeu.training.export import export_fp32, parse_input_size
 from vigifeu.training.hermetic import make_ultralytics_hermetic
 
 logger = logging.getLogger(__name__)
-
-SMOKE_CLASS = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,16 +40,6 @@ class CheckpointScore:
     label: str  # "1".."N" for epochs, "averaged"
     ap50: float
     ap50_95: float
-
-
-def absolute_data_yaml(data_yaml: Path, out_dir: Path) -> Path:
-    """A copy of a YOLO ``data.yaml`` whose ``path`` is absolute: ultralytics resolves a relative
-    one against its own datasets folder, not against the file."""
-    config = yaml.safe_load(data_yaml.read_text(encoding="utf-8"))
-    config["path"] = str((data_yaml.parent / config.get("path", ".")).resolve())
-    out = out_dir / "data.yaml"
-    out.write_text(yaml.safe_dump(config), encoding="utf-8")
-    return out
 
 
 def mean_swing(scores: list[CheckpointScore]) -> float | None:
@@ -95,30 +86,18 @@ def _ema_tensors(checkpoint: Path) -> dict[str, Any]:
 
 
 def score_checkpoints(
-    checkpoints: list[tuple[str, Path]], data_yaml: Path, split: str, image_size: int
+    checkpoints: list[tuple[str, Path]], data_yaml: Path, split: str, input_size: InputSize
 ) -> list[CheckpointScore]:
-    from ultralytics import YOLO
+    from benchmarks.accuracy import run_accuracy
 
     scores = []
-    with tempfile.TemporaryDirectory() as scratch:
-        data = absolute_data_yaml(data_yaml, Path(scratch))
-        for label, path in checkpoints:
-            metrics = YOLO(str(path)).val(
-                data=str(data),
-                split=split,
-                imgsz=image_size,
-                batch=8,
-                device="cpu",
-                workers=0,
-                plots=False,
-                verbose=False,
-                project=scratch,
-            )
-            score = CheckpointScore(
-                label, float(metrics.box.ap50[SMOKE_CLASS]), float(metrics.box.ap[SMOKE_CLASS])
-            )
-            logger.info("%s: smoke AP50 %.3f", path.name, score.ap50)
-            scores.append(score)
+    for label, path in checkpoints:
+        with tempfile.TemporaryDirectory() as scratch:
+            _, fp32, _ = export_fp32(path, input_size, Path(scratch), f"epoch-{label}")
+            smoke = run_accuracy(fp32, data_yaml, split).metrics["classes"][GATE_CLASS]
+        score = CheckpointScore(label, float(smoke["ap50"]), float(smoke["ap50_95"]))
+        logger.info("%s: smoke AP50 %.3f", path.name, score.ap50)
+        scores.append(score)
     return scores
 
 
@@ -131,7 +110,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="YOLO data.yaml of the gate set",
     )
     parser.add_argument("--split", default="val")
-    parser.add_argument("--image-size", type=int, default=640)
+    parser.add_argument(
+        "--input-size",
+        type=parse_input_size,
+        default=InputSize(640, 480),
+        help="static ONNX input WIDTHxHEIGHT, as the export (default: 640x480)",
+    )
     parser.add_argument("--from-epoch", type=int, default=1, help="first epoch to score (1-based)")
     parser.add_argument("--out", type=Path, default=None, help="CSV (default: RUN_DIR/epochs.csv)")
     parser.add_argument(
@@ -158,8 +142,7 @@ def run(args: argparse.Namespace) -> int:
     if not checkpoints:
         logger.error("no epoch checkpoints in %s", weights)
         return 2
-    make_ultralytics_hermetic(args.run_dir / "ultralytics_config")
-    scores = score_checkpoints(checkpoints, args.data, args.split, args.image_size)
+    scores = score_checkpoints(checkpoints, args.data, args.split, args.input_size)
     out = args.out or args.run_dir / "epochs.csv"
     with out.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)

@@ -1,4 +1,5 @@
-"""``vigifeu epochs`` scores every epoch checkpoint and the averaged one of a real run."""
+"""``vigifeu epochs`` scores every epoch checkpoint and the averaged one of a real run through
+the edge path, and tells whether two runs are the same run."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ def test_epochs_scores_each_checkpoint_of_the_run(
 ) -> None:
     out = tmp_path / "epochs.csv"
     argv = ["epochs", "--run-dir", str(trained_tiny.run_dir), "--data",
-            str(trained_tiny.dataset / "data.yaml"), "--image-size", "128", "--out", str(out)]  # fmt: skip
+            str(trained_tiny.dataset / "data.yaml"), "--input-size", "128x96", "--out", str(out)]  # fmt: skip
     assert main(argv) == 0
     rows = list(csv.DictReader(out.open()))
     assert [row["checkpoint"] for row in rows] == ["1", "averaged"]
