@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 
 FLOAT_SCOPE_TEXT = {
     "decode": "the Detect-head decode (DFL, grid, sigmoid, concat)",
+    "stem": "the Detect-head decode and the backbone's first three modules (/model.0-2/)",
     "classes": "the Detect-head decode and its class-score branch (cv3)",
     "head": "the whole Detect head",
 }

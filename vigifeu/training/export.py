@@ -273,7 +273,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--tries",
         default=",".join(DEFAULT_TRIES),
         help="INT8 variants CALIBRATION:FLOAT_SCOPE tried in order until one passes the gate; "
-        "calibrations percentile, minmax-ema, minmax, entropy; scopes decode, classes, head",
+        "calibrations percentile, minmax-ema, minmax, entropy; scopes decode, stem, classes, head",
     )
     parser.add_argument(
         "--score-threshold", type=float, help="default: each model's best smoke F1 on the gate set"

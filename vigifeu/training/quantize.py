@@ -54,7 +54,12 @@ CALIBRATIONS: dict[str, tuple[CalibrationMethod, dict[str, Any]]] = {
 # decode 0.226 (109 ms), classes 0.269 (125 ms), head 0.267 (148 ms), FP32 173 ms. The class
 # branch turns features into the smoke score; its 8-bit steps reorder the low, close scores of a
 # young model.
-FLOAT_SCOPES = ("decode", "classes", "head")
+FLOAT_SCOPES = ("decode", "stem", "classes", "head")
+# The backbone's stem conv, first downsampling conv and first C3 block, at 1/2 and 1/4 of the
+# input resolution. Their activations quantize worst (onnxruntime's qdq_loss_debug on hpwren
+# val frames: the lowest SQNR of the v1 and v2 models), and in float they cost no measurable
+# time (models/README.md).
+STEM_MODULES = ("/model.0/", "/model.1/", "/model.2/")
 # Frames calibrated at once: bounds the calibrator's memory to ~0.7 GB at 640.
 CALIBRATION_CHUNK = 8
 # Calibration mix (research/smoke-detection-methods.md §4): about a third with smoke, some fire,
@@ -100,20 +105,23 @@ def head_decode_nodes(model: onnx.ModelProto) -> list[str]:
 
 
 def float_nodes(model: onnx.ModelProto, scope: str | None) -> list[str]:
-    """Nodes to keep in float for a scope: ``decode`` (the minimum that works), ``classes``
-    (also the class-score branch cv3), ``head`` (the whole Detect head), None (nothing)."""
+    """Nodes to keep in float for a scope: ``decode`` (the minimum that works), ``stem`` (also
+    ``STEM_MODULES``), ``classes`` (the decode and the class-score branch cv3), ``head`` (the
+    whole Detect head), None (nothing)."""
     if scope is None:
         return []
     if scope not in FLOAT_SCOPES:
         raise QuantizationError(f"unknown float scope {scope!r}: one of {FLOAT_SCOPES}")
     prefix = detect_head_prefix(model)
     decode = head_decode_nodes(model)
-    branches = ("cv3.", "one2one_cv3.") if scope == "classes" else ("",)
-    kept = {
-        node.name
-        for node in model.graph.node
-        if scope != "decode" and node.name.startswith(tuple(prefix + b for b in branches))
-    }
+    kept_prefixes: tuple[str, ...] = ()
+    if scope == "stem":
+        kept_prefixes = STEM_MODULES
+    elif scope == "classes":
+        kept_prefixes = (prefix + "cv3.", prefix + "one2one_cv3.")
+    elif scope == "head":
+        kept_prefixes = (prefix,)
+    kept = {node.name for node in model.graph.node if node.name.startswith(kept_prefixes)}
     return [node.name for node in model.graph.node if node.name in kept or node.name in decode]
 
 

@@ -11,7 +11,9 @@ import pytest
 from onnx import TensorProto, helper
 
 from edge.detect.preprocess import InputSize
+from vigifeu.training.card import FLOAT_SCOPE_TEXT
 from vigifeu.training.quantize import (
+    FLOAT_SCOPES,
     LetterboxCalibration,
     QuantizationError,
     detect_head_prefix,
@@ -40,6 +42,9 @@ def graph_with(names: list[str]) -> onnx.ModelProto:
 # Names as ultralytics' ONNX export writes them for yolov5nu (Detect head = module 24).
 YOLOV5NU_NAMES = [
     "/model.0/conv/Conv",
+    "/model.2/cv1/conv/Conv",
+    "/model.3/conv/Conv",
+    "/model.20/cv1/conv/Conv",  # module 20, not module 2
     "/model.23/cv3/conv/Conv",  # a C3 block's cv3: not the head, despite the name
     "/model.24/cv2.0/cv2.0.0/conv/Conv",
     "/model.24/cv3.2/cv3.2.2/Conv",
@@ -71,6 +76,14 @@ def test_decode_nodes_are_the_head_minus_its_convolution_branches() -> None:
         (None, []),  # whole graph quantized
         ("decode", head_decode_nodes(graph_with(YOLOV5NU_NAMES))),
         (
+            "stem",
+            [
+                "/model.0/conv/Conv",
+                "/model.2/cv1/conv/Conv",
+                *head_decode_nodes(graph_with(YOLOV5NU_NAMES)),
+            ],
+        ),
+        (
             "classes",
             [
                 "/model.24/cv3.2/cv3.2.2/Conv",
@@ -84,7 +97,7 @@ def test_decode_nodes_are_the_head_minus_its_convolution_branches() -> None:
         ("head", [name for name in YOLOV5NU_NAMES if name.startswith("/model.24/")]),
     ],
 )
-def test_float_scopes_grow_from_decode_to_head(scope: str | None, expected: list[str]) -> None:
+def test_float_scopes(scope: str | None, expected: list[str]) -> None:
     assert float_nodes(graph_with(YOLOV5NU_NAMES), scope) == expected
 
 
@@ -184,3 +197,7 @@ def test_unreadable_calibration_frame_is_an_error(tmp_path: Path) -> None:
 def test_unknown_calibration_is_refused(tmp_path: Path) -> None:
     with pytest.raises(QuantizationError, match="unknown calibration"):
         quantize_int8(tmp_path / "m.onnx", tmp_path / "q.onnx", [tmp_path / "f.jpg"], method="kl")
+
+
+def test_every_float_scope_is_described_in_the_cards() -> None:
+    assert set(FLOAT_SCOPE_TEXT) == set(FLOAT_SCOPES)
