@@ -107,7 +107,7 @@ def negatives_section(run: BenchRun) -> list[str]:
                 "train",
                 _share(train["negatives"]),
                 "partly seen in training: the recipe samples 150 of the 691 "
-                "(`data.extra_negatives_train` in `models/recipes/smoke-fire-v1.yaml`, "
+                "(`data.extra_negatives_train` of the recipes in `models/recipes/`, "
                 "`vigifeu/training/data.py`)",
             ],
             ["both", _share(both), "optimistic by the train share"],

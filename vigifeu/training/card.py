@@ -131,7 +131,7 @@ def render_card(
         "| | |",
         "|---|---|",
         f"| file | `{entry.file}` (sha256 `{entry.sha256}`) |",
-        f"| format | {'ONNX INT8: static QDQ, per-channel QInt8 weights, QUInt8 activations, part of the Detect head in float (below)' if is_int8 else 'ONNX FP32, static shapes, opset from ultralytics, onnxslim'} |",
+        f"| format | {'ONNX INT8: static QDQ, per-channel QInt8 weights, QUInt8 activations, a few modules in float (below)' if is_int8 else 'ONNX FP32, static shapes, opset from ultralytics, onnxslim'} |",
         f"| input / output | `images` 1x3x{size.height_px}x{size.width_px} (N x C x H x W) RGB 0..1, letterboxed (grey 114); `output0` (1, 6, N): cx, cy, w, h (input px), smoke, fire |",
         f"| parent | `{entry.parent}` |",
         "| classes | 0 smoke, 1 fire |",

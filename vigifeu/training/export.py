@@ -23,8 +23,6 @@ from vigifeu.training.recipe import RunRecipe, load_recipe, run_recipe
 
 logger = logging.getLogger(__name__)
 
-# The recipe of a checkpoint that comes from no ``vigifeu train`` run folder.
-DEFAULT_RECIPE = Path("models/recipes/smoke-fire-v1.yaml")
 SHARED = Path("../shared/datasets")
 DEFAULT_VAL = (
     f"wildfire_smoke_hpwren={SHARED}/wildfire_smoke_hpwren/data.yaml",
@@ -245,8 +243,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--recipe",
         type=Path,
-        help="for a checkpoint outside a training run folder (default: "
-        f"{DEFAULT_RECIPE}); a run's checkpoint is exported with the recipe of its run.json",
+        help="the recipe of a checkpoint outside a training run folder; a run's checkpoint is "
+        "exported with the recipe its run.json records",
     )
     parser.add_argument(
         "--input-size",
@@ -305,10 +303,11 @@ def guess_run_dir(checkpoint: Path) -> Path | None:
 
 def checkpoint_recipe(run_dir: Path | None, given: Path | None) -> RunRecipe:
     """The recipe a checkpoint was trained with: its run's, when it comes from a run folder
-    (a ``--seed`` run differs from its file), else ``given`` (default ``DEFAULT_RECIPE``)."""
+    (a ``--seed`` run differs from its file), else ``given``."""
     if run_dir is None:
-        path = given or DEFAULT_RECIPE
-        return RunRecipe(load_recipe(path), path)
+        if given is None:
+            raise ValueError("the checkpoint is in no `vigifeu train` run folder: give --recipe")
+        return RunRecipe(load_recipe(given), given)
     ran = run_recipe(run_dir)
     if given is not None and load_recipe(given) != ran.recipe:
         logger.warning(
@@ -324,7 +323,11 @@ def run(args: argparse.Namespace) -> int:
     from vigifeu.training.publish import publish, write_outcome
 
     run_dir = args.run_dir or guess_run_dir(args.checkpoint)
-    recipe, recipe_file = checkpoint_recipe(run_dir, args.recipe)
+    try:
+        recipe, recipe_file = checkpoint_recipe(run_dir, args.recipe)
+    except ValueError as error:
+        logger.error("%s: %s", args.checkpoint, error)
+        return 2
     name = args.name or recipe_file.stem
     plan = ExportPlan(
         checkpoint=args.checkpoint,

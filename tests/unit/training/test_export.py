@@ -15,7 +15,6 @@ from benchmarks.metrics import ImageBoxes, match_class
 from edge.detect.preprocess import InputSize
 from vigifeu.training.evaluate import best_threshold, gate
 from vigifeu.training.export import (
-    DEFAULT_RECIPE,
     ValSet,
     checkpoint_recipe,
     guess_run_dir,
@@ -96,6 +95,7 @@ def test_guess_run_dir(tmp_path: Path) -> None:
     assert guess_run_dir(weights / "best.pt") == (tmp_path / "run").resolve()
 
 
+V1 = Path("models/recipes/smoke-fire-v1.yaml")
 V2 = Path("models/recipes/smoke-fire-v2.yaml")
 
 
@@ -108,16 +108,17 @@ def test_a_run_checkpoint_is_exported_with_its_runs_recipe(
     run = {"recipe": ran.model_dump(), "recipe_file": str(V2)}
     (tmp_path / "run.json").write_text(json.dumps(run))
     with caplog.at_level(logging.WARNING):
-        recipe, recipe_file = checkpoint_recipe(tmp_path, DEFAULT_RECIPE)
+        recipe, recipe_file = checkpoint_recipe(tmp_path, V1)
     assert recipe == ran
     assert recipe_file.stem == "smoke-fire-v2"
     assert "not models/recipes/smoke-fire-v1.yaml" in caplog.text
     assert checkpoint_recipe(tmp_path, None).recipe.seed == 7
 
 
-def test_a_checkpoint_outside_a_run_takes_the_given_recipe(tmp_path: Path) -> None:
+def test_a_checkpoint_outside_a_run_needs_its_recipe_named() -> None:
     assert checkpoint_recipe(None, V2) == (load_recipe(V2), V2)
-    assert checkpoint_recipe(None, None).recipe_file == DEFAULT_RECIPE
+    with pytest.raises(ValueError, match="give --recipe"):
+        checkpoint_recipe(None, None)
 
 
 def test_an_unreadable_run_json_is_named(tmp_path: Path) -> None:
