@@ -6,7 +6,7 @@ Each ``train/weights/epochN.pt`` (epoch N+1) and ``averaged.pt`` is exported to 
 run through the edge path, as the export's gate does (``benchmarks.accuracy``; ~12 s a
 checkpoint on 2 cores). Not through ultralytics' own validator: it keeps every class above the
 floor for each box, suppresses at IoU 0.7 and matches boxes by IoU, and on hpwren val it put
-one run's epochs ~7 points above the edge path and another's ~7 points below.
+recipe v2's epochs 3-8 points above the edge path and v1's mostly 3-7 points below.
 
 ``--same-as OTHER_RUN`` instead checks that two runs of one recipe and seed are the same run:
 the EMA weights (what is averaged and shipped) of every epoch both saved, bitwise. Training is
