@@ -19,7 +19,7 @@ from typing import Any
 from edge.detect.preprocess import MAX_STRIDE_PX, InputSize
 from vigifeu.training.evaluate import GATE_CLASS, evaluate_fp32, evaluate_int8
 from vigifeu.training.hermetic import make_ultralytics_hermetic
-from vigifeu.training.recipe import RunRecipe, load_recipe, run_recipe
+from vigifeu.training.recipe import RUN_FILE, RunRecipe, load_recipe, run_recipe
 
 logger = logging.getLogger(__name__)
 
@@ -296,7 +296,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def guess_run_dir(checkpoint: Path) -> Path | None:
     """``<run>/train/weights/best.pt`` -> ``<run>`` when it holds ``vigifeu train``'s run.json."""
     parents = checkpoint.resolve().parents
-    if len(parents) > 2 and (parents[2] / "run.json").is_file():
+    if len(parents) > 2 and (parents[2] / RUN_FILE).is_file():
         return parents[2]
     return None
 

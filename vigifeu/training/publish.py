@@ -24,7 +24,7 @@ from edge.detect.registry import (
     load_registry,
 )
 from vigifeu.training.card import render_card
-from vigifeu.training.recipe import Recipe
+from vigifeu.training.recipe import RUN_FILE, Recipe
 from vigifeu.training.report import read_results, write_training_report
 
 if TYPE_CHECKING:
@@ -77,7 +77,7 @@ def load_provenance(
     strips it): it is then read back from results.csv."""
     if run_dir is None:
         return Provenance(None, {}, None, checkpoint_epoch)
-    run_json = run_dir / "run.json"
+    run_json = run_dir / RUN_FILE
     results = run_dir / "train" / "results.csv"
     run = json.loads(run_json.read_text(encoding="utf-8")) if run_json.is_file() else {}
     if not results.is_file():

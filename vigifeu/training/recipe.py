@@ -66,6 +66,10 @@ def load_recipe(path: Path) -> Recipe:
         raise ValueError(f"{path}: invalid training recipe: {error}") from error
 
 
+# What ``vigifeu train`` records in a run folder: the recipe as run, its file, inputs, transfer.
+RUN_FILE = "run.json"
+
+
 class RunRecipe(NamedTuple):
     recipe: Recipe  # as run: with the command's overrides (``--seed``, ``--epochs``)
     recipe_file: Path  # the file it was read from, whose stem names the models it gives
@@ -73,7 +77,7 @@ class RunRecipe(NamedTuple):
 
 def run_recipe(run_dir: Path) -> RunRecipe:
     """The recipe a training run started with, as ``vigifeu train`` recorded it in ``run.json``."""
-    path = run_dir / "run.json"
+    path = run_dir / RUN_FILE
     try:
         run = json.loads(path.read_text(encoding="utf-8"))
         return RunRecipe(Recipe.model_validate(run["recipe"]), Path(run["recipe_file"]))

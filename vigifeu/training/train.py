@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from vigifeu.training.hermetic import make_ultralytics_hermetic
-from vigifeu.training.recipe import Recipe, load_recipe, run_recipe
+from vigifeu.training.recipe import RUN_FILE, Recipe, load_recipe, run_recipe
 
 logger = logging.getLogger(__name__)
 
@@ -119,7 +119,7 @@ def train(
         data_yaml = prepare_dataset(lookout, extra, recipe.data, recipe.seed, run_dir / "data")
         init = run_dir / "init.pt"
         transfer = build_init_checkpoint(recipe, coco_checkpoint, init)
-        (run_dir / "run.json").write_text(
+        (run_dir / RUN_FILE).write_text(
             json.dumps(
                 {
                     "recipe": recipe.model_dump(),
