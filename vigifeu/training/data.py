@@ -2,7 +2,8 @@
 
 Inputs are Ultralytics YOLO folders (``images/<split>``, ``labels/<split>``, class 0 smoke,
 1 fire). The output is a prepared copy under the run folder with one generated ``data.yaml``:
-banner rows blanked on lookout frames, the fire set filtered and the negatives sampled.
+banner rows blanked on lookout frames, the fire set filtered, the negatives sampled and, when
+the recipe asks, synthetic plumes pasted into copies of lookout training frames.
 """
 
 from __future__ import annotations
@@ -17,9 +18,11 @@ import numpy as np
 import yaml
 
 from vigifeu.training.recipe import DataPolicy
+from vigifeu.training.synthetic import add_plume
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp")
 CLASS_NAMES = {0: "smoke", 1: "fire"}
+JPEG_QUALITY = 95
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,22 +58,62 @@ def blank_banner(image: np.ndarray, height_fraction: float) -> np.ndarray:
     return out
 
 
+def _read(image: Path) -> np.ndarray:
+    pixels: np.ndarray | None = cv2.imread(str(image), cv2.IMREAD_COLOR)
+    if pixels is None:
+        raise ValueError(f"{image}: not a readable image")
+    return pixels
+
+
+def _write_labels(path: Path, label_lines: tuple[str, ...]) -> None:
+    path.write_text("\n".join(label_lines) + ("\n" if label_lines else ""))
+
+
 def _write(item: LabelledImage, out_images: Path, out_labels: Path, banner_fraction: float) -> None:
     target = out_images / item.image.name
     if banner_fraction > 0:
-        image = cv2.imread(str(item.image), cv2.IMREAD_COLOR)
-        if image is None:
-            raise ValueError(f"{item.image}: not a readable image")
         cv2.imwrite(
             str(target.with_suffix(".jpg")),
-            blank_banner(image, banner_fraction),
-            [cv2.IMWRITE_JPEG_QUALITY, 95],
+            blank_banner(_read(item.image), banner_fraction),
+            [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY],
         )
     else:
         shutil.copyfile(item.image, target)
-    (out_labels / (item.image.stem + ".txt")).write_text(
-        "\n".join(item.label_lines) + ("\n" if item.label_lines else "")
-    )
+    _write_labels(out_labels / (item.image.stem + ".txt"), item.label_lines)
+
+
+def write_synthetic(
+    sources: list[LabelledImage],
+    count: int,
+    banner_fraction: float,
+    seed: int,
+    out_images: Path,
+    out_labels: Path,
+) -> int:
+    """Write ``count`` copies of seeded random ``sources`` frames, each with one more plume.
+
+    A frame where no clear, visible place is found is replaced by another draw (at most three
+    draws per image asked for). Returns how many were written.
+    """
+    rng = np.random.default_rng(seed)
+    written = 0
+    for _ in range(3 * count):
+        if written == count or not sources:
+            break
+        item = sources[int(rng.integers(len(sources)))]
+        image = blank_banner(_read(item.image), banner_fraction)
+        top_margin_px = round(image.shape[0] * banner_fraction) + 1
+        pasted = add_plume(rng, image, item.label_lines, top_margin_px)
+        if pasted is None:
+            continue
+        pixels, label_lines = pasted
+        name = f"synthetic_{written:04d}_{item.image.stem}"
+        cv2.imwrite(
+            str(out_images / f"{name}.jpg"), pixels, [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY]
+        )
+        _write_labels(out_labels / f"{name}.txt", label_lines)
+        written += 1
+    return written
 
 
 def select_extra(
@@ -101,7 +144,8 @@ def prepare_dataset(
         out_images, out_labels = out / "images" / split, out / "labels" / split
         out_images.mkdir(parents=True, exist_ok=True)
         out_labels.mkdir(parents=True, exist_ok=True)
-        chosen = [(item, policy.banner_height_fraction) for item in list_split(lookout, split)]
+        lookout_items = list_split(lookout, split)
+        chosen = [(item, policy.banner_height_fraction) for item in lookout_items]
         if extra is not None:
             extra_items = list_split(extra, split)
             if split == "train":
@@ -110,6 +154,15 @@ def prepare_dataset(
         for item, banner in chosen:
             _write(item, out_images, out_labels, banner)
         counts[split] = len(chosen)
+        if split == "train" and policy.synthetic_plumes_per_lookout_image > 0:
+            counts["train_synthetic"] = write_synthetic(
+                lookout_items,
+                round(policy.synthetic_plumes_per_lookout_image * len(lookout_items)),
+                policy.banner_height_fraction,
+                seed,
+                out_images,
+                out_labels,
+            )
     data_yaml = out / "data.yaml"
     data_yaml.write_text(
         yaml.safe_dump(

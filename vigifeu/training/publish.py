@@ -109,6 +109,11 @@ def training_data_text(provenance: Provenance) -> str:
             f"{data.get('extra_require_smoke_box')}, {data.get('extra_negatives_train')} "
             "sampled sky negatives)"
         )
+    synthetic = data.get("synthetic_plumes_per_lookout_image") or 0
+    if synthetic:
+        text += (
+            f" + synthetic plumes pasted into copies of {synthetic:g} x the {names[0]} train frames"
+        )
     return text + f"; banner rows blanked: {data.get('banner_height_fraction')}"
 
 

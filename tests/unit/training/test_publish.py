@@ -7,7 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from vigifeu.training.publish import Provenance, licence_text, load_provenance
+from vigifeu.training.publish import (
+    Provenance,
+    licence_text,
+    load_provenance,
+    training_data_text,
+)
 from vigifeu.training.report import read_results, write_training_report
 
 HPWREN = "/data/wildfire_smoke_hpwren"
@@ -40,6 +45,15 @@ def test_licence_follows_data_and_init(
 
 def test_licence_of_an_unrecorded_run_says_so() -> None:
     assert "unknown" in licence_text(Provenance(None, {}, None, None))
+
+
+def test_training_data_names_the_synthetic_plumes_only_when_used() -> None:
+    data = {"extra_require_smoke_box": True, "extra_negatives_train": 150}
+    run = {"recipe": {"data": data}, "lookout": HPWREN, "extra": EXTRA}
+    assert "synthetic" not in training_data_text(Provenance(None, run, None, None))
+    data["synthetic_plumes_per_lookout_image"] = 0.4
+    text = training_data_text(Provenance(None, run, None, None))
+    assert "synthetic plumes pasted into copies of 0.4 x the wildfire_smoke_hpwren train" in text
 
 
 RESULTS_CSV = (
