@@ -3,7 +3,7 @@
 Inputs are Ultralytics YOLO folders (``images/<split>``, ``labels/<split>``, class 0 smoke,
 1 fire). The output is a prepared copy under the run folder with one generated ``data.yaml``:
 banner rows blanked on lookout frames, the fire set filtered, the negatives sampled and, when
-the recipe asks, synthetic plumes pasted into copies of lookout training frames.
+the recipe asks, copies of lookout training frames with one of the set's plumes pasted elsewhere.
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ import cv2
 import numpy as np
 import yaml
 
+from vigifeu.training.plume_paste import cut_patches, paste_plume
 from vigifeu.training.recipe import DataPolicy
-from vigifeu.training.synthetic import add_plume
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp")
 CLASS_NAMES = {0: "smoke", 1: "fire"}
@@ -82,7 +82,7 @@ def _write(item: LabelledImage, out_images: Path, out_labels: Path, banner_fract
     _write_labels(out_labels / (item.image.stem + ".txt"), item.label_lines)
 
 
-def write_synthetic(
+def write_pasted(
     sources: list[LabelledImage],
     count: int,
     banner_fraction: float,
@@ -92,26 +92,27 @@ def write_synthetic(
 ) -> int:
     """Write ``count`` copies of seeded random ``sources`` frames, each with one more plume.
 
-    A frame where no clear, visible place is found is replaced by another draw (at most three
-    draws per image asked for). Returns how many were written.
+    The plumes are those of ``sources`` (``plume_paste``). A frame where no place is found is
+    replaced by another draw (at most three draws per image asked for). Returns how many were
+    written.
     """
+    frames = [(item, blank_banner(_read(item.image), banner_fraction)) for item in sources]
+    patches = [patch for item, pixels in frames for patch in cut_patches(pixels, item.label_lines)]
     rng = np.random.default_rng(seed)
     written = 0
     for _ in range(3 * count):
-        if written == count or not sources:
+        if written == count or not frames:
             break
-        item = sources[int(rng.integers(len(sources)))]
-        image = blank_banner(_read(item.image), banner_fraction)
-        top_margin_px = round(image.shape[0] * banner_fraction) + 1
-        pasted = add_plume(rng, image, item.label_lines, top_margin_px)
+        item, pixels = frames[int(rng.integers(len(frames)))]
+        top_margin_px = round(pixels.shape[0] * banner_fraction) + 1
+        pasted = paste_plume(rng, pixels, item.label_lines, patches, top_margin_px)
         if pasted is None:
             continue
-        pixels, label_lines = pasted
-        name = f"synthetic_{written:04d}_{item.image.stem}"
+        name = f"pasted_{written:04d}_{item.image.stem}"
         cv2.imwrite(
-            str(out_images / f"{name}.jpg"), pixels, [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY]
+            str(out_images / f"{name}.jpg"), pasted[0], [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY]
         )
-        _write_labels(out_labels / f"{name}.txt", label_lines)
+        _write_labels(out_labels / f"{name}.txt", pasted[1])
         written += 1
     return written
 
@@ -154,10 +155,10 @@ def prepare_dataset(
         for item, banner in chosen:
             _write(item, out_images, out_labels, banner)
         counts[split] = len(chosen)
-        if split == "train" and policy.synthetic_plumes_per_lookout_image > 0:
-            counts["train_synthetic"] = write_synthetic(
+        if split == "train" and policy.pasted_plumes_per_lookout_image > 0:
+            counts["train_pasted"] = write_pasted(
                 lookout_items,
-                round(policy.synthetic_plumes_per_lookout_image * len(lookout_items)),
+                round(policy.pasted_plumes_per_lookout_image * len(lookout_items)),
                 policy.banner_height_fraction,
                 seed,
                 out_images,

@@ -31,9 +31,9 @@ class DataPolicy(_Strict):
     extra_negatives_train: int = Field(ge=0)
     extra_require_smoke_box: bool
     banner_height_fraction: float = Field(ge=0, le=0.2)
-    # Training frames with a synthetic plume pasted in, per lookout training frame
-    # (``synthetic.py``); 0 turns it off. Validation stays real-only.
-    synthetic_plumes_per_lookout_image: float = Field(default=0.0, ge=0, le=2)
+    # Copies of lookout training frames with one more of the set's plumes pasted in, per lookout
+    # training frame (``plume_paste.py``); 0 turns it off. Validation stays untouched.
+    pasted_plumes_per_lookout_image: float = Field(default=0.0, ge=0, le=2)
 
 
 class Recipe(_Strict):
