@@ -8,12 +8,13 @@ operating threshold (registry entry, or ``threshold``).
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from benchmarks.dataset import DatasetSplit, load_split
-from benchmarks.frames import make_frame, read_image, with_progress
+from benchmarks.frames import Image, make_frame, read_image, with_progress
 from benchmarks.metrics import ClassMatches, ImageBoxes, class_metrics, match_class
 from benchmarks.model import DEFAULT_REGISTRY, BenchModel, load_model
 from benchmarks.report import markdown_table, write_json
@@ -47,8 +48,13 @@ def to_image_boxes(found: FrameDetections, class_names: tuple[str, ...]) -> Imag
 
 
 def predict_split(
-    split: DatasetSplit, model: BenchModel, *, threads: int = DEFAULT_THREADS
+    split: DatasetSplit,
+    model: BenchModel,
+    *,
+    threads: int = DEFAULT_THREADS,
+    transform: Callable[[Image, int], Image] | None = None,
 ) -> tuple[ImageBoxes, ...]:
+    """The edge detector's boxes on each image, after ``transform(image, index)`` if given."""
     from edge.detect.onnx_detector import OnnxDetector
 
     detector = OnnxDetector(
@@ -61,7 +67,10 @@ def predict_split(
     label = f"accuracy {split.data_yaml.parent.name}/{split.split}"
     predictions = []
     for sequence, image in with_progress(enumerate(split.images), len(split.images), label):
-        frame = make_frame(read_image(image.path), sequence)
+        pixels = read_image(image.path)
+        if transform is not None:
+            pixels = transform(pixels, sequence)
+        frame = make_frame(pixels, sequence)
         predictions.append(to_image_boxes(detector.detect([frame])[0], split.class_names))
     return tuple(predictions)
 

@@ -42,6 +42,7 @@ from benchmarks.model import (
     BenchModel,
     load_model,
 )
+from benchmarks.report import delegated_command_line
 from edge.detect import Detector
 from edge.detect.preprocess import MAX_STRIDE_PX
 from edge.detect.registry import RegistryError, file_sha256, load_registry
@@ -239,17 +240,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--limit", type=int, help="first N images only")
 
 
-def command_line(args: argparse.Namespace) -> str:
-    """The command as it could be typed again."""
-    parts = ["vigifeu bench input-size"]
-    for dest, value in vars(args).items():
-        if value is None:
-            continue
-        shown = " ".join(str(v) for v in value) if isinstance(value, list) else str(value)
-        parts.append(f"--{dest.replace('_', '-')} {shown}")
-    return " ".join(parts)
-
-
 def run(args: argparse.Namespace) -> int:
     """0 when the study ran, 2 when an input cannot be used (the message says which)."""
     from benchmarks.input_size_report import write_outputs
@@ -270,5 +260,5 @@ def run(args: argparse.Namespace) -> int:
     except INPUT_ERRORS as error:
         logger.error("bench input-size: %s", error)
         return 2
-    write_outputs(metrics, args.out, command_line(args))
+    write_outputs(metrics, args.out, delegated_command_line("input-size", args))
     return 0

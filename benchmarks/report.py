@@ -7,6 +7,7 @@ is imported only by the functions that draw, so metric code runs without it.
 
 from __future__ import annotations
 
+import argparse
 import json
 import math
 from collections.abc import Mapping, Sequence
@@ -34,6 +35,17 @@ def rounded(value: Any, digits: int = DIGITS) -> Any:
     if isinstance(value, list | tuple):
         return [rounded(item, digits) for item in value]
     return value
+
+
+def delegated_command_line(name: str, args: argparse.Namespace) -> str:
+    """``vigifeu bench NAME ...`` with every option of ``args`` spelled out, as typed again."""
+    parts = [f"vigifeu bench {name}"]
+    for dest, value in vars(args).items():
+        if value is None:
+            continue
+        shown = " ".join(str(v) for v in value) if isinstance(value, list) else str(value)
+        parts.append(f"--{dest.replace('_', '-')} {shown}")
+    return " ".join(parts)
 
 
 def write_json(path: Path, data: dict[str, Any]) -> None:

@@ -102,7 +102,8 @@ def detector_steps(
     shared: Path, model: str, fp32: str | None, registry: Path, out: Path, options: Options
 ) -> list[Step]:
     """Accuracy on both val splits (model, then its FP32 parent), accuracy of the model on the
-    extra set's train split (for its hard negatives), sequences and speed."""
+    extra set's train split (for its hard negatives), robustness to camera changes, sequences
+    and speed."""
     hpwren = shared / "datasets" / "wildfire_smoke_hpwren"
     extra = shared / "datasets" / "wildfire_extra"
     common = ("--registry", str(registry), "--threads", str(options.threads))
@@ -119,9 +120,11 @@ def detector_steps(
     sequences = ("--sequences", str(hpwren / "sequences" / "sequences.csv"))
     speed = ("--images", str(hpwren / "images" / "val"), "--limit", str(options.speed_limit))
     rounds = ("--rounds", str(options.speed_rounds))
+    robustness = ("--data", str(hpwren / "data.yaml"), "--split", "val", "--model", model)
     return [
         *steps,
         accuracy("accuracy_extra_train", extra, "train", model),
+        _step("robustness", "detector", out, "robustness", *robustness, *common),
         _step("sequences", "detector", out, "sequences", *sequences, "--model", model, *common),
         _step("speed", "detector", out, "speed", "--model", model, *common, *speed, *rounds),
     ]

@@ -15,6 +15,7 @@ from benchmarks.results import STATUS_TEXT, BenchRun, StepResult, verdict
 from benchmarks.results_detector import (
     accuracy_section,
     negatives_section,
+    robustness_section,
     sequences_section,
     speed_section,
 )
@@ -240,6 +241,7 @@ SECTIONS: tuple[tuple[str, Renderer, tuple[str, ...]], ...] = (
         negatives_section,
         ("accuracy_extra", "accuracy_extra_train"),
     ),
+    ("Robustness to camera changes (hpwren val)", robustness_section, ("robustness",)),
     ("Time to detection (replayed timelines)", sequences_section, ("sequences",)),
     ("Speed (one run, paths interleaved)", speed_section, ("speed",)),
     ("Geolocation (simulated fires, issue 6)", geo_section, ("geo",)),

@@ -43,6 +43,7 @@ def test_plan_runs_the_fp32_parent_and_the_extra_train_split() -> None:
         "accuracy_hpwren_fp32",
         "accuracy_extra_fp32",
         "accuracy_extra_train",
+        "robustness",
         "sequences",
         "speed",
     ]
@@ -51,6 +52,7 @@ def test_plan_runs_the_fp32_parent_and_the_extra_train_split() -> None:
         "accuracy_hpwren",
         "accuracy_extra",
         "accuracy_extra_train",
+        "robustness",
         "sequences",
         "speed",
     ]
@@ -311,7 +313,8 @@ def test_all_refreshes_results_from_the_shared_tree(tiny_model: Path, tmp_path: 
     speed = ["--speed-limit", "2", "--speed-rounds", "1"]
     assert main(all_argv(shared, registry, tmp_path, *speed, *GEO_FIRES, "--no-ingest")) == 0
     text = (tmp_path / "R.md").read_text()
-    for key in ("accuracy_hpwren", "accuracy_extra_fp32", "accuracy_extra_train", "sequences"):
+    steps = ("accuracy_hpwren", "accuracy_extra_fp32", "accuracy_extra_train", "robustness")
+    for key in (*steps, "sequences"):
         assert (tmp_path / "bench" / key / "metrics.json").is_file(), key
     assert "| hpwren | tiny-int8 | smoke | 5 |" in text
     assert "| hpwren_fp32 | tiny-fp32 | smoke | 5 |" in text
@@ -320,6 +323,9 @@ def test_all_refreshes_results_from_the_shared_tree(tiny_model: Path, tmp_path: 
     assert "(target: at most 1 point below): met" in text
     assert "Over both splits: 0 / 2 (0.0 %) images with a detection." in text
     assert "2 of 3 sequences with smoke detected; false alarms: 1" in text
+    assert "## Robustness to camera changes (hpwren val)" in text
+    assert "| `noise-8` | sensor noise at dusk (Gaussian, 8 grey levels) |" in text
+    assert f"vigifeu bench robustness --data {hpwren}/data.yaml --split val" in text
     assert "| vigifeu_int8 |" in text
     assert f"vigifeu bench sequences --sequences {hpwren}/sequences/sequences.csv" in text
     assert "vigifeu bench all --shared" in text

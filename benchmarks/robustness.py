@@ -1,0 +1,248 @@
+"""``vigifeu bench robustness``: accuracy of a model when the camera changes.
+
+The shipped model will meet cameras that no dataset holds: other sensors, compression, optics
+and air. This runs one YOLO split through the edge path (as ``bench accuracy`` does) once clean
+and once per perturbation of every frame: stronger JPEG compression, a lower-resolution sensor,
+blur, sensor noise, exposure (gamma) and haze. Frames keep their size, so only the pixels change.
+Each perturbation is a fixed, seeded function of the frame (noise draws from the frame's index),
+so two runs see the same pixels.
+
+Reported per perturbation: smoke AP50 and recall/precision at the operating threshold, and their
+change from the clean frames. A large drop names an augmentation the training recipe lacks
+(``research/smoke-detection-methods.md`` section 2.7).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+
+from benchmarks.accuracy import measure, predict_split
+from benchmarks.dataset import DatasetError, load_split
+from benchmarks.frames import Image, ImageReadError
+from benchmarks.model import DEFAULT_REGISTRY, load_model
+from benchmarks.report import delegated_command_line, markdown_table, write_json
+from edge.detect.registry import RegistryError
+
+logger = logging.getLogger(__name__)
+
+Perturb = Callable[[Image, int], Image]
+HAZE_GREY = 200.0  # the airlight haze fades the scene towards: a bright, slightly blue grey
+
+
+@dataclass(frozen=True, slots=True)
+class Perturbation:
+    name: str
+    what: str  # the camera change it stands for, for the report
+    apply: Perturb
+
+
+def _jpeg(quality: int) -> Perturb:
+    def apply(image: Image, index: int) -> Image:
+        ok, encoded = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, quality])
+        if not ok:
+            raise ValueError(f"OpenCV could not JPEG-encode frame {index}")
+        decoded: Image | None = cv2.imdecode(encoded, cv2.IMREAD_COLOR)
+        if decoded is None:
+            raise ValueError(f"OpenCV could not decode its own JPEG of frame {index}")
+        return decoded
+
+    return apply
+
+
+def _downscale(factor: float) -> Perturb:
+    def apply(image: Image, index: int) -> Image:
+        height, width = image.shape[:2]
+        small = cv2.resize(image, None, fx=factor, fy=factor, interpolation=cv2.INTER_AREA)
+        resized: Image = cv2.resize(small, (width, height), interpolation=cv2.INTER_LINEAR)
+        return resized
+
+    return apply
+
+
+def _blur(sigma_px: float) -> Perturb:
+    def apply(image: Image, index: int) -> Image:
+        blurred: Image = cv2.GaussianBlur(image, (0, 0), sigma_px)
+        return blurred
+
+    return apply
+
+
+def _noise(sigma: float) -> Perturb:
+    def apply(image: Image, index: int) -> Image:
+        rng = np.random.default_rng(index)
+        noisy = image + rng.normal(0.0, sigma, image.shape)
+        return np.clip(np.rint(noisy), 0, 255).astype(np.uint8)
+
+    return apply
+
+
+def _gamma(gamma: float) -> Perturb:
+    table = np.clip(np.rint(255.0 * (np.arange(256) / 255.0) ** gamma), 0, 255).astype(np.uint8)
+
+    def apply(image: Image, index: int) -> Image:
+        mapped: Image = cv2.LUT(image, table)
+        return mapped
+
+    return apply
+
+
+def _haze(share: float) -> Perturb:
+    def apply(image: Image, index: int) -> Image:
+        hazy = image * (1.0 - share) + HAZE_GREY * share
+        faded: Image = np.clip(np.rint(hazy), 0, 255).astype(np.uint8)
+        return faded
+
+    return apply
+
+
+PERTURBATIONS = {
+    p.name: p
+    for p in (
+        Perturbation("jpeg-q40", "stronger compression (JPEG quality 40)", _jpeg(40)),
+        Perturbation("jpeg-q20", "a starved link (JPEG quality 20)", _jpeg(20)),
+        Perturbation("downscale-0.5", "half the sensor resolution, upscaled", _downscale(0.5)),
+        Perturbation("blur-1.5px", "soft focus or a dirty dome (Gaussian, 1.5 px)", _blur(1.5)),
+        Perturbation("noise-8", "sensor noise at dusk (Gaussian, 8 grey levels)", _noise(8.0)),
+        Perturbation("gamma-0.7", "over-exposed (gamma 0.7)", _gamma(0.7)),
+        Perturbation("gamma-1.4", "under-exposed (gamma 1.4)", _gamma(1.4)),
+        Perturbation("haze-0.3", "haze: 30 % towards a bright grey", _haze(0.3)),
+    )
+}
+
+
+def _scores(metrics: dict[str, Any], class_name: str) -> dict[str, Any]:
+    found = metrics["classes"][class_name]
+    return {key: found[key] for key in ("ap50", "precision", "recall", "f1")}
+
+
+def _change(value: float | None, clean: float | None) -> float | None:
+    return None if value is None or clean is None else round(value - clean, 6)
+
+
+def run_robustness(
+    model_name: str | Path,
+    data_yaml: Path,
+    split_name: str,
+    perturbations: Sequence[str],
+    *,
+    registry: Path = DEFAULT_REGISTRY,
+    threshold: float | None = None,
+    threads: int = 2,
+    class_name: str = "smoke",
+) -> dict[str, Any]:
+    """The ``metrics.json`` document: clean and per-perturbation scores of ``class_name``."""
+    model = load_model(model_name, registry)
+    split = load_split(data_yaml, split_name)
+    if class_name not in split.class_names:
+        raise DatasetError(f"{data_yaml}: no class {class_name!r} in {split.class_names}")
+    operating = model.score_threshold if threshold is None else threshold
+
+    def scores(transform: Perturb | None) -> dict[str, Any]:
+        predictions = predict_split(split, model, threads=threads, transform=transform)
+        return _scores(measure(split, predictions, model, operating)[1], class_name)
+
+    clean = scores(None)
+    perturbed = {}
+    for name in perturbations:
+        found = scores(PERTURBATIONS[name].apply)
+        perturbed[name] = {
+            "what": PERTURBATIONS[name].what,
+            **found,
+            "ap50_change": _change(found["ap50"], clean["ap50"]),
+            "recall_change": _change(found["recall"], clean["recall"]),
+        }
+        logger.info("robustness %s: %s AP50 %s", name, class_name, found["ap50"])
+    ranked = [name for name in perturbed if perturbed[name]["ap50"] is not None]
+    worst = min(ranked, key=lambda name: perturbed[name]["ap50"], default=None)
+    return {
+        "model": {"name": model.info.name, "sha256": model.info.sha256},
+        "data": str(data_yaml),
+        "split": split_name,
+        "images": len(split.images),
+        "class": class_name,
+        "threshold": operating,
+        "clean": clean,
+        "perturbed": perturbed,
+        "worst": worst,
+    }
+
+
+def report_markdown(metrics: dict[str, Any], command: str) -> str:
+    clean = metrics["clean"]
+    rows = [["none (as recorded)", "", clean["ap50"], "", clean["recall"], "", clean["precision"]]]
+    rows += [
+        [
+            f"`{name}`",
+            found["what"],
+            found["ap50"],
+            found["ap50_change"],
+            found["recall"],
+            found["recall_change"],
+            found["precision"],
+        ]
+        for name, found in metrics["perturbed"].items()
+    ]
+    return "\n".join(
+        [
+            f"# Robustness: {metrics['model']['name']} on {metrics['data']} ({metrics['split']})",
+            "",
+            f"Command: `{command}`",
+            "",
+            f"{metrics['images']} images, each perturbed the same way; {metrics['class']} AP50, "
+            f"and recall / precision at the operating threshold {metrics['threshold']:g} "
+            "(IoU 0.5), through the edge path.",
+            "",
+            markdown_table(
+                ["perturbation", "stands for", "AP50", "change", "recall", "change", "precision"],
+                rows,
+            ),
+            "",
+        ]
+    )
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--data", type=Path, required=True, help="YOLO data.yaml")
+    parser.add_argument("--split", choices=["train", "val", "test"], default="val")
+    parser.add_argument("--model", default="default", help="registry name or .onnx path")
+    parser.add_argument("--registry", type=Path, default=DEFAULT_REGISTRY)
+    parser.add_argument("--threads", type=int, default=2, help="onnxruntime intra-op threads")
+    parser.add_argument("--threshold", type=float, help="operating score (default: the registry's)")
+    parser.add_argument(
+        "--perturbations",
+        nargs="+",
+        choices=sorted(PERTURBATIONS),
+        default=list(PERTURBATIONS),
+        help="which to run (default: all)",
+    )
+    parser.add_argument("--out", type=Path, required=True)
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        metrics = run_robustness(
+            args.model,
+            args.data,
+            args.split,
+            args.perturbations,
+            registry=args.registry,
+            threshold=args.threshold,
+            threads=args.threads,
+        )
+    except (DatasetError, ImageReadError, RegistryError, FileNotFoundError) as error:
+        logger.error("bench robustness: %s", error)
+        return 2
+    args.out.mkdir(parents=True, exist_ok=True)
+    write_json(args.out / "metrics.json", metrics)
+    command = delegated_command_line("robustness", args)
+    (args.out / "report.md").write_text(report_markdown(metrics, command), encoding="utf-8")
+    logger.info("robustness report written to %s", args.out)
+    return 0
