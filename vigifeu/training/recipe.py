@@ -25,6 +25,15 @@ class Augmentation(_Strict):
     hsv_v: float = Field(ge=0, le=1)
     mosaic: float = Field(ge=0, le=1)
     mixup: float = Field(ge=0, le=1)
+    # What other cameras do (noise, blur, compression, resolution, exposure, haze;
+    # ``camera_effects.py``): the strength scales each effect's probability; 0 turns it off.
+    # vigifeu applies it, not ultralytics.
+    camera_effects: float = Field(default=0.0, ge=0, le=1)
+
+    @property
+    def ultralytics_settings(self) -> dict[str, float]:
+        """The augmentations ultralytics applies itself, as its train arguments."""
+        return self.model_dump(exclude={"camera_effects"})
 
 
 class DataPolicy(_Strict):

@@ -78,7 +78,7 @@ def _train_arguments(
         "amp": device != "cpu",
         "plots": True,
         "val": True,
-        **recipe.augment.model_dump(),
+        **recipe.augment.ultralytics_settings,
     }
 
 
@@ -105,13 +105,19 @@ def train(
     make_ultralytics_hermetic(run_dir / "ultralytics_config")
     from ultralytics import YOLO
 
+    from vigifeu.training.camera_effects import CameraEffectsRun
     from vigifeu.training.resumable import ResumableRun
 
-    resumable = ResumableRun(recipe.seed, recipe.ema_horizon_epochs)
+    callbacks: list[ResumableRun | CameraEffectsRun] = [
+        ResumableRun(recipe.seed, recipe.ema_horizon_epochs)
+    ]
+    if recipe.augment.camera_effects > 0:
+        callbacks.append(CameraEffectsRun(recipe.augment.camera_effects))
     if resume and last.exists():
         logger.info("resuming from %s", last)
         model = YOLO(str(last))
-        resumable.install(model)
+        for callback in callbacks:
+            callback.install(model)
         model.train(resume=True)
     else:
         from vigifeu.training.data import prepare_dataset
@@ -133,7 +139,8 @@ def train(
             )
         )
         model = YOLO(str(init))
-        resumable.install(model)
+        for callback in callbacks:
+            callback.install(model)
         model.train(**_train_arguments(recipe, data_yaml, run_dir, device, workers))
     from vigifeu.training.report import write_training_report
 

@@ -19,6 +19,14 @@ def test_committed_recipes_load(path: Path) -> None:
     assert recipe.average_last_epochs <= recipe.epochs
 
 
+def test_camera_effects_are_vigifeu_s_not_an_ultralytics_argument() -> None:
+    recipe = load_recipe(Path("models/recipes/smoke-fire-v5.yaml"))
+    assert recipe.augment.camera_effects == 1.0
+    settings = recipe.augment.ultralytics_settings
+    assert "camera_effects" not in settings
+    assert settings["mosaic"] == 1.0
+
+
 def test_recipes_are_found() -> None:
     assert {path.name for path in RECIPES} >= {"smoke-fire-v1.yaml", "smoke-fire-v2.yaml"}
 

@@ -1,0 +1,88 @@
+"""Camera effects: off at strength 0, seeded, frame-preserving, and kept in the transforms."""
+
+from __future__ import annotations
+
+import random
+from types import SimpleNamespace
+from typing import Any
+
+import numpy as np
+
+from vigifeu.training.camera_effects import (
+    CameraEffects,
+    CameraEffectsRun,
+    apply_camera_effects,
+    with_camera_effects,
+)
+
+
+def frame() -> np.ndarray:
+    rng = np.random.default_rng(0)
+    ramp = np.linspace(30, 220, 160)[None, :, None]
+    return np.clip(ramp + rng.normal(0, 15, (120, 160, 3)), 0, 255).astype(np.uint8)
+
+
+def test_strength_zero_leaves_the_frame_as_it_was() -> None:
+    image = frame()
+    draws = random.Random(1)
+    for _ in range(20):
+        out = apply_camera_effects(image, 0.0, draws)
+        assert np.array_equal(out, image)
+        assert out is not image
+
+
+def test_effects_are_drawn_from_the_given_random_state_and_keep_the_frame_size() -> None:
+    image = frame()
+    first = [apply_camera_effects(image, 1.0, random.Random(seed)) for seed in range(40)]
+    again = [apply_camera_effects(image, 1.0, random.Random(seed)) for seed in range(40)]
+    for a, b in zip(first, again, strict=True):
+        assert np.array_equal(a, b)
+        assert a.shape == image.shape
+        assert a.dtype == np.uint8
+    changed = sum(not np.array_equal(out, image) for out in first)
+    # Six effects with probabilities 0.15-0.35: about 79 % of frames get at least one.
+    assert 24 <= changed <= 38
+    assert np.array_equal(image, frame())
+
+
+class Format:
+    """Stands for ultralytics' last transform."""
+
+    def __call__(self, labels: dict[str, Any]) -> dict[str, Any]:
+        return labels
+
+
+class Compose:
+    """The two methods of ultralytics' ``Compose`` that the effects use."""
+
+    def __init__(self, transforms: list[Any]) -> None:
+        self.transforms = transforms
+
+    def insert(self, index: int, transform: Any) -> None:
+        self.transforms.insert(index, transform)
+
+
+def test_the_effects_go_before_format_once_and_survive_a_rebuild() -> None:
+    def build(hyp: Any) -> Compose:
+        return Compose([object(), Format()])
+
+    dataset = SimpleNamespace(build_transforms=build, transforms=build(None))
+    trainer = SimpleNamespace(train_loader=SimpleNamespace(dataset=dataset))
+    CameraEffectsRun(0.5).on_pretrain_routine_end(trainer)
+    steps = dataset.transforms.transforms
+    assert [type(step) for step in steps[1:]] == [CameraEffects, Format]
+    assert steps[1].strength == 0.5
+    with_camera_effects(dataset.transforms, 0.5)
+    assert len(dataset.transforms.transforms) == 3
+    # ultralytics rebuilds the transforms when it closes mosaic: the effects stay.
+    rebuilt = dataset.build_transforms(None)
+    assert [type(step) for step in rebuilt.transforms[1:]] == [CameraEffects, Format]
+
+
+def test_the_transform_replaces_the_image_in_the_labels() -> None:
+    random.seed(3)
+    image = frame()
+    labels = {"img": image, "cls": np.zeros((0, 1))}
+    outputs = [CameraEffects(1.0)(dict(labels))["img"] for _ in range(10)]
+    assert any(not np.array_equal(out, image) for out in outputs)
+    assert all(out.shape == image.shape for out in outputs)

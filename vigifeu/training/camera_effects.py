@@ -1,0 +1,134 @@
+"""What other cameras do to a frame, as a training augmentation (recipe ``augment.camera_effects``).
+
+Why: the shipped model will see cameras that no dataset holds. ``vigifeu bench robustness``
+showed the model trained without this (``smoke-fire-v2``) losing 44 AP50 points on hpwren val
+under sensor noise of 8 grey levels, 20 under JPEG quality 20 and, at its operating threshold,
+half its recall under a 1.5 px blur. Pyronear's production recipe adds the same family of
+effects (``research/smoke-detection-methods.md`` section 2.7: JPEG, downscale, noise, blur,
+exposure); ultralytics' own (``Albumentations``) needs a package the training extra does not
+install, and draws each effect with probability 0.01.
+
+Each effect is drawn independently, in the order a camera applies them: exposure and haze
+(scene and optics), blur, a lower-resolution sensor, sensor noise, then compression. The
+probabilities below are scaled by the recipe's strength (0 turns the whole stage off). Boxes
+do not move: every effect keeps the frame's size and geometry.
+
+The ranges overlap those of ``bench robustness``, which therefore measures robustness to the
+very family trained on; it says nothing about camera changes outside it.
+
+Draws come from Python's ``random`` (a numpy generator seeded from it for the noise): with
+``workers=0`` that is the main process's state, which ``resumable`` reseeds every epoch, so a
+run stays reproducible across interruptions.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import random
+from typing import Any, Protocol
+
+import cv2
+import numpy as np
+
+logger = logging.getLogger(__name__)
+
+# probability at strength 1, and the range each effect's parameter is drawn from
+GAMMA_P, GAMMA_RANGE = 0.2, (0.7, 1.4)  # drawn log-uniformly: as often darker as brighter
+HAZE_P, HAZE_SHARE_RANGE, HAZE_GREY_RANGE = 0.15, (0.05, 0.35), (170.0, 230.0)
+BLUR_P, BLUR_SIGMA_PX_RANGE = 0.15, (0.4, 1.8)
+DOWNSCALE_P, DOWNSCALE_RANGE = 0.25, (0.4, 0.9)
+NOISE_P, NOISE_SIGMA_RANGE = 0.35, (2.0, 12.0)
+JPEG_P, JPEG_QUALITY_RANGE = 0.35, (25, 90)
+
+
+class Draws(Protocol):
+    """The part of ``random.Random`` (or the ``random`` module) the effects draw from."""
+
+    def random(self) -> float: ...
+
+    def uniform(self, a: float, b: float) -> float: ...
+
+    def randint(self, a: int, b: int) -> int: ...
+
+    def getrandbits(self, k: int, /) -> int: ...
+
+
+def apply_camera_effects(image: np.ndarray, strength: float, draws: Draws) -> np.ndarray:
+    """``image`` (BGR uint8) as a random other camera might have delivered it; a new array."""
+    out = image
+
+    def chance(p: float) -> bool:
+        return draws.random() < p * strength
+
+    if chance(GAMMA_P):
+        gamma = math.exp(draws.uniform(*(math.log(g) for g in GAMMA_RANGE)))
+        table = np.rint(255.0 * (np.arange(256) / 255.0) ** gamma).astype(np.uint8)
+        out = cv2.LUT(out, table)
+    if chance(HAZE_P):
+        share, grey = draws.uniform(*HAZE_SHARE_RANGE), draws.uniform(*HAZE_GREY_RANGE)
+        out = np.clip(np.rint(out * (1.0 - share) + grey * share), 0, 255).astype(np.uint8)
+    if chance(BLUR_P):
+        out = cv2.GaussianBlur(out, (0, 0), draws.uniform(*BLUR_SIGMA_PX_RANGE))
+    if chance(DOWNSCALE_P):
+        height, width = out.shape[:2]
+        factor = draws.uniform(*DOWNSCALE_RANGE)
+        small = cv2.resize(out, None, fx=factor, fy=factor, interpolation=cv2.INTER_AREA)
+        out = cv2.resize(small, (width, height), interpolation=cv2.INTER_LINEAR)
+    if chance(NOISE_P):
+        noise_rng = np.random.default_rng(draws.getrandbits(32))
+        noisy = out + noise_rng.normal(0.0, draws.uniform(*NOISE_SIGMA_RANGE), out.shape)
+        out = np.clip(np.rint(noisy), 0, 255).astype(np.uint8)
+    if chance(JPEG_P):
+        quality = draws.randint(*JPEG_QUALITY_RANGE)
+        ok, encoded = cv2.imencode(".jpg", out, [cv2.IMWRITE_JPEG_QUALITY, quality])
+        decoded: np.ndarray | None = cv2.imdecode(encoded, cv2.IMREAD_COLOR) if ok else None
+        if decoded is not None:
+            out = decoded
+    return out if out is not image else image.copy()
+
+
+class CameraEffects:
+    """An ultralytics transform (a callable on its ``labels`` dict): ``apply_camera_effects``
+    on ``labels["img"]``, drawing from the global ``random``."""
+
+    def __init__(self, strength: float) -> None:
+        self.strength = strength
+
+    def __call__(self, labels: dict[str, Any]) -> dict[str, Any]:
+        labels["img"] = apply_camera_effects(labels["img"], self.strength, random)
+        return labels
+
+
+def with_camera_effects(transforms: Any, strength: float) -> Any:
+    """``transforms`` (an ultralytics ``Compose``) with ``CameraEffects`` before its last step,
+    ``Format``, which turns the image into a tensor; once only."""
+    if not any(isinstance(step, CameraEffects) for step in transforms.transforms):
+        transforms.insert(len(transforms.transforms) - 1, CameraEffects(strength))
+    return transforms
+
+
+class CameraEffectsRun:
+    """The ultralytics callback that adds ``CameraEffects`` to the training set's transforms.
+
+    ultralytics rebuilds those transforms when it closes mosaic (``close_mosaic`` epochs), so
+    the dataset's ``build_transforms`` is wrapped too, not only the transforms of the moment.
+    """
+
+    def __init__(self, strength: float) -> None:
+        self._strength = strength
+
+    def install(self, model: Any) -> None:
+        model.add_callback("on_pretrain_routine_end", self.on_pretrain_routine_end)
+
+    def on_pretrain_routine_end(self, trainer: Any) -> None:
+        dataset = trainer.train_loader.dataset
+        build = dataset.build_transforms
+        strength = self._strength
+
+        def build_with_effects(hyp: Any) -> Any:
+            return with_camera_effects(build(hyp), strength)
+
+        dataset.build_transforms = build_with_effects
+        dataset.transforms = with_camera_effects(dataset.transforms, strength)
+        logger.info("camera effects at strength %g in the training transforms", strength)
