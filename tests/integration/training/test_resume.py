@@ -9,10 +9,12 @@ import pytest
 
 from tests.integration.training.conftest import TINY_RECIPE, write_synthetic_dataset
 
-# Two short epochs with the augmentations that draw random numbers (mosaic among them) and an
-# EMA horizon: everything an interruption could make the resumed run redo differently.
+# Two short epochs with the augmentations that draw random numbers (mosaic and the camera
+# effects among them) and an EMA horizon: everything an interruption could make the resumed run
+# redo differently.
 RESUME_RECIPE = (
     TINY_RECIPE.replace("epochs: 1\n", "epochs: 2\nema_horizon_epochs: 1.5\n")
+    .replace("mixup: 0.0}", "mixup: 0.0, camera_effects: 1.0}")
     .replace("average_last_epochs: 2", "average_last_epochs: 1")
     .replace("lrf: 1.0", "lrf: 0.5")
     .replace(
@@ -53,6 +55,7 @@ def test_a_resumed_run_ends_with_the_weights_of_an_uninterrupted_one(
     from vigifeu.training.resumable import ResumableRun
 
     assert "mosaic: 1.0" in RESUME_RECIPE
+    assert "camera_effects: 1.0" in RESUME_RECIPE
     assert "epochs: 2" in RESUME_RECIPE
     assert "seed: 1" in RESUME_RECIPE
     dataset = write_synthetic_dataset(tmp_path / "dataset", train_frames=24)
