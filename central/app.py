@@ -1,8 +1,8 @@
 """The FastAPI application of one central instance: ``create_app(settings)``.
 
 Nothing happens at import or in ``create_app`` beyond wiring: the lifespan migrates the
-database to head, loads the geodata, starts the plugins and then the MQTT ingest, and stops
-them in reverse order.
+database to head, loads the geodata, starts the plugins, then the change relay to the other
+instances (``central.relay``) and the MQTT ingest, and stops them in reverse order.
 
 Plugins (the operator console, dispatch) are modules named in ``PLUGIN_MODULES`` that expose
 ``plugin(settings) -> Plugin``; they add routers at creation and run workers in the lifespan.
@@ -27,10 +27,12 @@ from central.api.routes import alerts, cameras, health, incidents, snapshots
 from central.api.schemas import API_PREFIX
 from central.db import make_engine, make_session_factory
 from central.db.migrate import upgrade_to_head
+from central.events_bus import EventBus
 from central.incidents.locating import Locator
-from central.ingest.batch import BatchStore
+from central.ingest.batch import BatchStore, Listener
 from central.ingest.consumer import ConsumerConfig, MqttConsumer, MqttEndpoint
-from central.ingest.handler import HandlerConfig
+from central.ingest.handler import Handled, HandlerConfig, change_of
+from central.relay import ChangeRelay
 from central.services import Services
 from central.settings import CentralSettings
 
@@ -82,6 +84,17 @@ def load_locator(settings: CentralSettings) -> Locator:
 def _operation_id(route: APIRoute) -> str:
     """Stable OpenAPI operation ids (``incidents-incident``) for generated clients."""
     return f"{route.tags[0]}-{route.name}" if route.tags else route.name
+
+
+def _publisher_of_changes(bus: EventBus) -> Listener:
+    """The ingest listener that tells the live pages (and the other instances) what changed."""
+
+    def publish(handled: Handled) -> None:
+        change = change_of(handled)
+        if change is not None:
+            bus.publish(change)
+
+    return publish
 
 
 def _build_consumer(services: Services) -> MqttConsumer:
@@ -139,19 +152,31 @@ def create_app(
         app.state.services = services
         try:
             async with AsyncExitStack() as stack:
+                services.listeners.append(_publisher_of_changes(services.bus))
                 for plugin in chosen_plugins:
                     await stack.enter_async_context(plugin.lifespan(services))
                 # What startup loaded (geodata shapes, ORM mappers, routes) lives as long as the
                 # app: left out of every garbage collection, which then cost ingest ~5 % less.
                 gc.freeze()
                 if ingest:
+                    services.relay = ChangeRelay(
+                        MqttEndpoint.from_url(settings.mqtt_url),
+                        settings.instance_id,
+                        services.bus,
+                        services.metrics,
+                    )
+                    services.relay.start()
                     services.consumer = _build_consumer(services)
                     services.consumer.start()
                 try:
                     yield
                 finally:
+                    # Live pages end their streams first: the server waits for them to stop.
+                    services.bus.close()
                     if services.consumer is not None:
                         await run_in_threadpool(services.consumer.stop)
+                    if services.relay is not None:
+                        await run_in_threadpool(services.relay.stop)
         finally:
             engine.dispose()
 

@@ -6,8 +6,9 @@ bounded asyncio queue. A subscriber that falls behind loses its oldest changes, 
 ``dropped``: a change only says *what to re-read*, so a page that missed one re-reads the list
 when it reconnects.
 
-Scope: one process. Several central instances each push what they themselves ingested and
-changed; a console behind a load balancer should stick to one instance.
+Changes made here are also handed to the bus's forwarders (``central.relay`` sends them to the
+other central instances, whose changes it publishes here in turn, with their ``origin``), so a
+console shows what every instance ingests and what operators do through any of them.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -35,6 +36,7 @@ class Change:
     kind: ChangeKind
     key: str
     action: str = "updated"  # created | updated | acknowledged | dispatched | ...
+    origin: str | None = None  # the central instance that made it; None: this one
 
 
 class _Subscriber:
@@ -51,18 +53,35 @@ class _Subscriber:
         self.queue.put_nowait(change)
 
 
+Forwarder = Callable[[Change], None]
+
+
 class EventBus:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._subscribers: set[_Subscriber] = set()
+        self._forwarders: list[Forwarder] = []
         self._closed = False
         self.published = 0
 
+    def add_forwarder(self, forwarder: Forwarder) -> None:
+        """Also call ``forwarder`` (from the publishing thread, so it must not block) with every
+        change made here, that is without an ``origin``."""
+        with self._lock:
+            self._forwarders.append(forwarder)
+
     def publish(self, change: Change) -> None:
-        """Hand ``change`` to every subscriber; thread-safe and never blocks."""
+        """Hand ``change`` to every subscriber and, if made here, to the forwarders;
+        thread-safe and never blocks."""
         with self._lock:
             subscribers = list(self._subscribers)
+            forwarders = list(self._forwarders) if change.origin is None else []
             self.published += 1
+        for forwarder in forwarders:
+            try:
+                forwarder(change)
+            except Exception:
+                logger.exception("a change forwarder failed; the change stays local")
         for subscriber in subscribers:
             try:
                 subscriber.loop.call_soon_threadsafe(subscriber.offer, change)

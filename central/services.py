@@ -11,18 +11,22 @@ from dataclasses import dataclass, field
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from central.events_bus import EventBus
 from central.incidents.clustering import ClusterConfig
 from central.incidents.locating import Locator
 from central.ingest.batch import Listener
 from central.ingest.consumer import MqttConsumer
 from central.ingest.metrics import IngestMetrics
+from central.relay import ChangeRelay
 from central.settings import CentralSettings
 
 
 @dataclass
 class Services:
     """``listeners`` are called after each committed message (from the ingest thread); plugins
-    append to it in their lifespan, before ingest starts."""
+    append to it in their lifespan, before ingest starts. ``bus`` carries what changed (ingest,
+    operators, dispatch; other instances' changes too, through ``central.relay``) to the live
+    pages."""
 
     settings: CentralSettings
     engine: Engine
@@ -30,7 +34,9 @@ class Services:
     locator: Locator
     metrics: IngestMetrics = field(default_factory=IngestMetrics)
     listeners: list[Listener] = field(default_factory=list)
+    bus: EventBus = field(default_factory=EventBus)
     consumer: MqttConsumer | None = None
+    relay: ChangeRelay | None = None
 
     @property
     def cluster_config(self) -> ClusterConfig:

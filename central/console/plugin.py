@@ -30,10 +30,8 @@ from central.dispatch.config import DispatchConfig, load_dispatch_config
 from central.dispatch.links import Links
 from central.dispatch.service import DispatchService
 from central.dispatch.worker import DispatchWorker
-from central.events_bus import Change, EventBus
+from central.events_bus import EventBus
 from central.incidents.locating import Locator
-from central.incidents.service import IngestOutcome
-from central.ingest.handler import Handled
 from central.services import Services
 from central.settings import CentralSettings
 
@@ -57,20 +55,6 @@ class ConsoleState:
     locator: Locator  # re-locates incidents that an operator merges or splits
 
 
-def change_of(handled: Handled) -> Change | None:
-    """What a committed ingest message changed for the live pages (None: nothing visible)."""
-    result = handled.alert
-    if result is not None and result.incident_id is not None:
-        if result.outcome is IngestOutcome.DUPLICATE:
-            return None
-        return Change(
-            "incident", str(result.incident_id), "created" if result.incident_created else "updated"
-        )
-    if handled.camera_key is not None:
-        return Change("camera", handled.camera_key)
-    return None
-
-
 class ConsolePlugin:
     def __init__(
         self,
@@ -87,7 +71,6 @@ class ConsolePlugin:
             else None
         )
         self.templates = Jinja2Templates(directory=PACKAGE_DIR / "templates")
-        self.bus = EventBus()
         self.state: ConsoleState | None = None
 
     def install(self, app: FastAPI) -> None:
@@ -114,17 +97,12 @@ class ConsolePlugin:
                     self.console.admin_password.get_secret_value(),
                 )
 
-    def _listener(self, handled: Handled) -> None:
-        change = change_of(handled)
-        if change is not None:
-            self.bus.publish(change)
-
     @asynccontextmanager
     async def lifespan(self, services: Services) -> AsyncIterator[None]:
         sessions = services.session_factory
         await run_in_threadpool(self._seed_admin, sessions)
         layers = await run_in_threadpool(load_layers)
-        services.listeners.append(self._listener)
+        bus = services.bus
         async with httpx.AsyncClient() as client:
             dispatcher = worker = None
             if self.dispatch_config is not None:
@@ -134,7 +112,7 @@ class ConsolePlugin:
                     sessions,
                     Links(self.console.public_url),
                     senders,
-                    self.bus,
+                    bus,
                 )
                 worker = DispatchWorker(dispatcher, self.console.dispatch_tick_s)
                 worker.start()
@@ -145,7 +123,7 @@ class ConsolePlugin:
                     self.central.secret_key.get_secret_value(), self.console.session_max_age_s
                 ),
                 throttle=LoginThrottle(),
-                bus=self.bus,
+                bus=bus,
                 dispatcher=dispatcher,
                 worker=worker,
                 layers=layers,
@@ -154,7 +132,6 @@ class ConsolePlugin:
             try:
                 yield
             finally:
-                self.bus.close()
                 if worker is not None:
                     await worker.stop()
                 self.state = None

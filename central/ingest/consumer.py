@@ -70,6 +70,22 @@ class MqttEndpoint:
         return f"{'mqtts' if self.tls else 'mqtt'}://{user}{self.host}:{self.port}"
 
 
+def mqtt_client(endpoint: MqttEndpoint, client_id: str, *, manual_ack: bool = False) -> mqtt.Client:
+    """A paho-mqtt 2 MQTT v5 client for ``endpoint`` (credentials, TLS, reconnect backoff)."""
+    client = mqtt.Client(
+        mqtt.CallbackAPIVersion.VERSION2,
+        client_id=client_id,
+        protocol=mqtt.MQTTv5,
+        manual_ack=manual_ack,
+    )
+    if endpoint.username is not None:
+        client.username_pw_set(endpoint.username, endpoint.password)
+    if endpoint.tls:
+        client.tls_set()
+    client.reconnect_delay_set(RECONNECT_MIN_S, RECONNECT_MAX_S)
+    return client
+
+
 @dataclass(frozen=True, slots=True)
 class ConsumerConfig:
     endpoint: MqttEndpoint
@@ -112,18 +128,7 @@ class MqttConsumer:
         return self._connected.wait(timeout_s)
 
     def _make_client(self) -> mqtt.Client:
-        client = mqtt.Client(
-            mqtt.CallbackAPIVersion.VERSION2,
-            client_id=self._config.client_id,
-            protocol=mqtt.MQTTv5,
-            manual_ack=True,
-        )
-        endpoint = self._config.endpoint
-        if endpoint.username is not None:
-            client.username_pw_set(endpoint.username, endpoint.password)
-        if endpoint.tls:
-            client.tls_set()
-        client.reconnect_delay_set(RECONNECT_MIN_S, RECONNECT_MAX_S)
+        client = mqtt_client(self._config.endpoint, self._config.client_id, manual_ack=True)
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
         client.on_connect_fail = self._on_connect_fail

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 import contracts
 from central.db import QuarantinedMessage, Site
 from central.db.registry import camera_for, site_for
+from central.events_bus import Change
 from central.incidents.clustering import ClusterConfig
 from central.incidents.locating import Locator
 from central.incidents.service import IngestOutcome, IngestResult, ingest_alerts
@@ -136,3 +137,17 @@ def handle_batch(
 
 def is_duplicate(handled: Handled) -> bool:
     return handled.alert is not None and handled.alert.outcome is IngestOutcome.DUPLICATE
+
+
+def change_of(handled: Handled) -> Change | None:
+    """What a committed message changed for the live pages (None: nothing visible)."""
+    result = handled.alert
+    if result is not None and result.incident_id is not None:
+        if result.outcome is IngestOutcome.DUPLICATE:
+            return None
+        return Change(
+            "incident", str(result.incident_id), "created" if result.incident_created else "updated"
+        )
+    if handled.camera_key is not None:
+        return Change("camera", handled.camera_key)
+    return None

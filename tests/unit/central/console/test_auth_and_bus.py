@@ -116,3 +116,18 @@ def test_bus_heartbeat_and_slow_subscriber() -> None:
     keep_alive, oldest_kept = asyncio.run(scenario())
     assert keep_alive is None
     assert oldest_kept == 300 - 256
+
+
+def test_forwarders_get_the_changes_made_here_only_and_cannot_break_publishing() -> None:
+    bus = EventBus()
+    forwarded: list[Change] = []
+
+    def broken(change: Change) -> None:
+        raise RuntimeError("the relay is down")
+
+    bus.add_forwarder(broken)
+    bus.add_forwarder(forwarded.append)
+    bus.publish(Change("incident", "7", "created"))
+    bus.publish(Change("incident", "8", "created", origin="central-b"))  # relayed to us
+    assert forwarded == [Change("incident", "7", "created")]
+    assert bus.published == 2

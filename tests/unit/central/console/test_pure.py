@@ -18,12 +18,11 @@ from central.console.mapsvg import (
     MapScene,
     render_map,
 )
-from central.console.plugin import change_of
 from central.console.views import location_caveat
 from central.db import Location
 from central.events_bus import Change
 from central.incidents.service import IngestOutcome, IngestResult
-from central.ingest.handler import Handled, HandledKind
+from central.ingest.handler import Handled, HandledKind, change_of
 from central.labels import assign_splits, yolo_lines
 
 CAMERA = MapCamera("cabanelle/nord", 43.7866, 7.4196)
