@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import random
 import shutil
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -130,14 +131,27 @@ def select_extra(
     return positives + negatives
 
 
+def _refuse_name_clashes(items: list[LabelledImage], split: str) -> None:
+    """Two datasets with an image of the same stem would overwrite each other's label file."""
+    seen: dict[str, Path] = {}
+    for item in items:
+        other = seen.setdefault(item.image.stem, item.image)
+        if other != item.image:
+            raise ValueError(
+                f"{split}: {item.image} and {other} would both be written as "
+                f"{item.image.stem}: rename one of them"
+            )
+
+
 def prepare_dataset(
-    lookout: Path, extra: Path | None, policy: DataPolicy, seed: int, out: Path
+    lookouts: Sequence[Path], extra: Path | None, policy: DataPolicy, seed: int, out: Path
 ) -> Path:
     """Write the combined dataset into ``out`` and return its ``data.yaml``.
 
-    ``lookout`` frames (HPWREN-style, with a banner) are used whole; ``extra`` (fire set and sky
-    negatives) is filtered for training and kept whole for validation, so fire AP is measured on
-    every labelled fire image.
+    The ``lookouts`` frames (HPWREN-style, with a banner: the shared set, operators' verdicts
+    from ``vigifeu export-labels``, ...) are used whole, in the given order; ``extra`` (fire set
+    and sky negatives) is filtered for training and kept whole for validation, so fire AP is
+    measured on every labelled fire image.
     """
     rng = random.Random(seed)
     counts: dict[str, int] = {}
@@ -145,13 +159,14 @@ def prepare_dataset(
         out_images, out_labels = out / "images" / split, out / "labels" / split
         out_images.mkdir(parents=True, exist_ok=True)
         out_labels.mkdir(parents=True, exist_ok=True)
-        lookout_items = list_split(lookout, split)
+        lookout_items = [item for lookout in lookouts for item in list_split(lookout, split)]
         chosen = [(item, policy.banner_height_fraction) for item in lookout_items]
         if extra is not None:
             extra_items = list_split(extra, split)
             if split == "train":
                 extra_items = select_extra(extra_items, policy, rng, policy.extra_negatives_train)
             chosen += [(item, 0.0) for item in extra_items]
+        _refuse_name_clashes([item for item, _ in chosen], split)
         for item, banner in chosen:
             _write(item, out_images, out_labels, banner)
         counts[split] = len(chosen)

@@ -56,8 +56,15 @@ class Provenance:
         return str(self.run.get("recipe", {}).get("init", "unknown"))
 
     @property
+    def lookout_datasets(self) -> list[str]:
+        """Names of the lookout sets (runs before 2026-11-30 recorded one, as ``lookout``)."""
+        paths = self.run.get("lookouts") or [self.run.get("lookout")]
+        return [Path(str(path)).name for path in paths if path]
+
+    @property
     def datasets(self) -> list[str]:
-        return [Path(str(p)).name for p in (self.run.get("lookout"), self.run.get("extra")) if p]
+        extra = self.run.get("extra")
+        return [*self.lookout_datasets, *([Path(str(extra)).name] if extra else [])]
 
 
 def best_epoch(results_csv: Path) -> int | None:
@@ -99,20 +106,22 @@ def licence_text(provenance: Provenance) -> str:
 
 def training_data_text(provenance: Provenance) -> str:
     data = provenance.run.get("recipe", {}).get("data", {})
-    names = provenance.datasets
-    if not names:
+    lookouts = provenance.lookout_datasets
+    if not lookouts:
         return "unknown"
-    text = f"{names[0]} train"
-    if len(names) > 1:
+    text = " + ".join(f"{name} train" for name in lookouts)
+    extra = provenance.run.get("extra")
+    if extra:
         text += (
-            f" + {names[1]} train (images with a smoke box only: "
+            f" + {Path(str(extra)).name} train (images with a smoke box only: "
             f"{data.get('extra_require_smoke_box')}, {data.get('extra_negatives_train')} "
             "sampled sky negatives)"
         )
-    synthetic = data.get("synthetic_plumes_per_lookout_image") or 0
-    if synthetic:
+    pasted = data.get("pasted_plumes_per_lookout_image") or 0
+    if pasted:
         text += (
-            f" + synthetic plumes pasted into copies of {synthetic:g} x the {names[0]} train frames"
+            f" + {pasted:g} x the lookout frames again, each with one of their plumes pasted "
+            "elsewhere"
         )
     return text + f"; banner rows blanked: {data.get('banner_height_fraction')}"
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -84,7 +85,7 @@ def _train_arguments(
 
 def train(
     recipe_path: Path,
-    lookout: Path,
+    lookouts: Sequence[Path],
     extra: Path | None,
     run_dir: Path,
     device: str,
@@ -122,7 +123,7 @@ def train(
     else:
         from vigifeu.training.data import prepare_dataset
 
-        data_yaml = prepare_dataset(lookout, extra, recipe.data, recipe.seed, run_dir / "data")
+        data_yaml = prepare_dataset(lookouts, extra, recipe.data, recipe.seed, run_dir / "data")
         init = run_dir / "init.pt"
         transfer = build_init_checkpoint(recipe, coco_checkpoint, init)
         (run_dir / RUN_FILE).write_text(
@@ -130,7 +131,7 @@ def train(
                 {
                     "recipe": recipe.model_dump(),
                     "recipe_file": str(recipe_path),
-                    "lookout": str(lookout),
+                    "lookouts": [str(lookout) for lookout in lookouts],
                     "extra": str(extra) if extra else None,
                     "device": device,
                     "transfer": transfer,
@@ -183,8 +184,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--lookout",
         type=Path,
+        action="append",
         required=True,
-        help="YOLO dataset of lookout frames, e.g. ../shared/datasets/wildfire_smoke_hpwren",
+        help="YOLO dataset of lookout frames, e.g. ../shared/datasets/wildfire_smoke_hpwren; "
+        "repeat to add more (operators' verdicts from vigifeu export-labels, new cameras)",
     )
     parser.add_argument(
         "--extra",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -18,6 +19,7 @@ from central.db.migrate import upgrade_to_head
 from central.geo import Locator, load_geodata
 from central.incidents.service import ingest_alert
 from tests.integration.console.scenario import CABANELLE, event_alerts
+from tests.integration.training.conftest import write_synthetic_dataset
 from vigifeu.cli import main as vigifeu
 from vigifeu.datasets.check import check_dataset
 
@@ -105,7 +107,11 @@ def test_since_filters_by_first_sighting(judged_db: str, tmp_path: Path) -> None
 
 
 @pytest.mark.slow
-def test_exported_dataset_trains_for_one_epoch(judged_db: str, tmp_path: Path) -> None:
+def test_exported_dataset_trains_for_one_epoch_beside_a_public_set(
+    judged_db: str, tmp_path: Path
+) -> None:
+    """The feedback loop: operators' verdicts and a public lookout set in one training run."""
+    public = write_synthetic_dataset(tmp_path / "public", train_frames=8)
     out = tmp_path / "labels"
     assert (
         vigifeu(["export-labels", "--since", "2000-01-01", "--out", str(out), "--db", judged_db])
@@ -123,6 +129,8 @@ def test_exported_dataset_trains_for_one_epoch(judged_db: str, tmp_path: Path) -
             "--recipe",
             str(recipe_path),
             "--lookout",
+            str(public),
+            "--lookout",
             str(out),
             "--run-dir",
             str(run_dir),
@@ -132,5 +140,10 @@ def test_exported_dataset_trains_for_one_epoch(judged_db: str, tmp_path: Path) -
     )
     assert code == 0
     assert (run_dir / "train" / "weights" / "last.pt").is_file()
+    run = json.loads((run_dir / "run.json").read_text(encoding="utf-8"))
+    assert run["lookouts"] == [str(public), str(out)]
+    verdict_images = {path.name for path in (out / "images" / "train").iterdir()}
+    prepared = {path.name for path in (run_dir / "data" / "images" / "train").iterdir()}
+    assert len(prepared) == 8 + len(verdict_images)
     results = (run_dir / "train" / "results.csv").read_text(encoding="utf-8").splitlines()
     assert len(results) == 2  # header + the one epoch

@@ -100,7 +100,7 @@ def trained_tiny(tmp_path_factory: pytest.TempPathFactory) -> TrainedTiny:
     run_dir = base / "run"
     checkpoint = train(
         recipe,
-        dataset,
+        [dataset],
         None,
         run_dir,
         "cpu",

@@ -32,7 +32,13 @@ def _train(dataset: Path, recipe: Path, run_dir: Path, resume: bool = False) -> 
     from vigifeu.training.train import train
 
     train(
-        recipe, dataset, None, run_dir, "cpu", coco_checkpoint=run_dir / "unused.pt", resume=resume
+        recipe,
+        [dataset],
+        None,
+        run_dir,
+        "cpu",
+        coco_checkpoint=run_dir / "unused.pt",
+        resume=resume,
     )
 
 

@@ -141,7 +141,7 @@ def _policy(pasted: float) -> DataPolicy:
 
 def test_prepared_dataset_holds_the_pasted_frames_in_train_only(tmp_path: Path) -> None:
     lookout = _write_lookout_set(tmp_path / "lookout")
-    data_yaml = prepare_dataset(lookout, None, _policy(0.5), seed=4, out=tmp_path / "a")
+    data_yaml = prepare_dataset([lookout], None, _policy(0.5), seed=4, out=tmp_path / "a")
     counts = yaml.safe_load(data_yaml.read_text())["counts"]
     assert counts == {"train": 6, "train_pasted": 3, "val": 2}
     pasted = sorted((tmp_path / "a" / "images" / "train").glob("pasted_*.jpg"))
@@ -154,7 +154,7 @@ def test_prepared_dataset_holds_the_pasted_frames_in_train_only(tmp_path: Path) 
         assert lines[:-1] == source_lines
         assert lines[-1].startswith("0 ")
     # Seeded: the same recipe prepares the same bytes.
-    prepare_dataset(lookout, None, _policy(0.5), seed=4, out=tmp_path / "b")
+    prepare_dataset([lookout], None, _policy(0.5), seed=4, out=tmp_path / "b")
     for image in pasted:
         assert image.read_bytes() == (tmp_path / "b" / "images" / "train" / image.name).read_bytes()
 
@@ -162,6 +162,6 @@ def test_prepared_dataset_holds_the_pasted_frames_in_train_only(tmp_path: Path) 
 @pytest.mark.parametrize("pasted", [0.0])
 def test_pasting_is_off_unless_the_recipe_asks(tmp_path: Path, pasted: float) -> None:
     lookout = _write_lookout_set(tmp_path / "lookout")
-    data_yaml = prepare_dataset(lookout, None, _policy(pasted), seed=4, out=tmp_path / "out")
+    data_yaml = prepare_dataset([lookout], None, _policy(pasted), seed=4, out=tmp_path / "out")
     assert yaml.safe_load(data_yaml.read_text())["counts"] == {"train": 6, "val": 2}
     assert not list((tmp_path / "out" / "images" / "train").glob("pasted_*"))

@@ -19,6 +19,18 @@ HPWREN = "/data/wildfire_smoke_hpwren"
 EXTRA = "/data/wildfire_extra"
 
 
+def test_a_run_on_several_lookout_sets_names_each_and_inherits_each_licence() -> None:
+    data = {"extra_require_smoke_box": True, "extra_negatives_train": 150}
+    run = {"recipe": {"data": data}, "lookouts": [HPWREN, "/data/verdicts"], "extra": EXTRA}
+    recorded = Provenance(None, run, None, None)
+    assert recorded.datasets == ["wildfire_smoke_hpwren", "verdicts", "wildfire_extra"]
+    text = training_data_text(recorded)
+    assert text.startswith("wildfire_smoke_hpwren train + verdicts train + wildfire_extra train")
+    licence = licence_text(recorded)
+    assert "CC BY-NC-SA 4.0 inherited" in licence
+    assert "verdicts: see its README" in licence
+
+
 def provenance(init: str, lookout: str | None, extra: str | None = None) -> Provenance:
     run = {"recipe": {"init": init}, "lookout": lookout, "extra": extra}
     return Provenance(None, run, None, None)
@@ -47,13 +59,13 @@ def test_licence_of_an_unrecorded_run_says_so() -> None:
     assert "unknown" in licence_text(Provenance(None, {}, None, None))
 
 
-def test_training_data_names_the_synthetic_plumes_only_when_used() -> None:
+def test_training_data_names_the_pasted_plumes_only_when_used() -> None:
     data = {"extra_require_smoke_box": True, "extra_negatives_train": 150}
     run = {"recipe": {"data": data}, "lookout": HPWREN, "extra": EXTRA}
-    assert "synthetic" not in training_data_text(Provenance(None, run, None, None))
-    data["synthetic_plumes_per_lookout_image"] = 0.4
+    assert "pasted" not in training_data_text(Provenance(None, run, None, None))
+    data["pasted_plumes_per_lookout_image"] = 0.4
     text = training_data_text(Provenance(None, run, None, None))
-    assert "synthetic plumes pasted into copies of 0.4 x the wildfire_smoke_hpwren train" in text
+    assert "0.4 x the lookout frames again, each with one of their plumes pasted" in text
 
 
 RESULTS_CSV = (
