@@ -8,6 +8,7 @@ the recipe asks, copies of lookout training frames with one of the set's plumes 
 
 from __future__ import annotations
 
+import logging
 import random
 import shutil
 from collections.abc import Sequence
@@ -20,6 +21,8 @@ import yaml
 
 from vigifeu.training.plume_paste import cut_patches, paste_plume
 from vigifeu.training.recipe import DataPolicy
+
+logger = logging.getLogger(__name__)
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp")
 CLASS_NAMES = {0: "smoke", 1: "fire"}
@@ -37,9 +40,19 @@ class LabelledImage:
 
 
 def list_split(dataset: Path, split: str) -> list[LabelledImage]:
-    """Images of one split with their label lines (an absent label file is a negative)."""
+    """Images of one split with their label lines (an absent label file is a negative).
+
+    A set without this split gives none (a small local set may have no val); a folder without
+    ``images/`` is refused, since it is no YOLO dataset (a mistyped path, say).
+    """
+    if not (dataset / "images").is_dir():
+        raise ValueError(f"{dataset}: no images/ folder, so not a YOLO dataset")
+    folder = dataset / "images" / split
+    if not folder.is_dir():
+        logger.warning("%s has no %s split", dataset, split)
+        return []
     items = []
-    for image in sorted((dataset / "images" / split).iterdir()):
+    for image in sorted(folder.iterdir()):
         if image.suffix.lower() not in IMAGE_SUFFIXES:
             continue
         label = dataset / "labels" / split / (image.stem + ".txt")

@@ -43,3 +43,14 @@ def test_two_sets_with_an_image_of_the_same_name_are_refused(tmp_path: Path) -> 
     second = write_set(tmp_path / "second", "frame_", {"train": 1, "val": 1})
     with pytest.raises(ValueError, match=r"train: .*second.*frame_0.*first.*frame_0"):
         prepare_dataset([first, second], None, POLICY, seed=1, out=tmp_path / "out")
+
+
+def test_a_set_without_val_adds_training_frames_only_and_a_wrong_path_is_refused(
+    tmp_path: Path,
+) -> None:
+    shared = write_set(tmp_path / "shared", "hp_", {"train": 2, "val": 2})
+    local = write_set(tmp_path / "local", "cam_", {"train": 3})
+    data_yaml = prepare_dataset([shared, local], None, POLICY, seed=1, out=tmp_path / "out")
+    assert yaml.safe_load(data_yaml.read_text())["counts"] == {"train": 5, "val": 2}
+    with pytest.raises(ValueError, match=r"typo: no images/ folder"):
+        prepare_dataset([shared, tmp_path / "typo"], None, POLICY, seed=1, out=tmp_path / "o2")
