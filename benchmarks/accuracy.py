@@ -111,11 +111,12 @@ def run_accuracy(
     threshold: float | None = None,
     limit: int | None = None,
     threads: int = DEFAULT_THREADS,
+    transform: Callable[[Image, int], Image] | None = None,
 ) -> AccuracyRun:
     loaded = load_model(model, registry)
     data = load_split(data_yaml, split, limit)
     operating = loaded.score_threshold if threshold is None else threshold
-    predictions = predict_split(data, loaded, threads=threads)
+    predictions = predict_split(data, loaded, threads=threads, transform=transform)
     matches, metrics = measure(data, predictions, loaded, operating)
     return AccuracyRun(data, loaded, operating, predictions, matches, metrics)
 

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from benchmarks.robustness import PERTURBATIONS
 from edge.detect.preprocess import InputSize
 from vigifeu.training.average import AVERAGED_NAME, numbered_epoch_checkpoints
 from vigifeu.training.evaluate import GATE_CLASS
@@ -86,15 +87,24 @@ def _ema_tensors(checkpoint: Path) -> dict[str, Any]:
 
 
 def score_checkpoints(
-    checkpoints: list[tuple[str, Path]], data_yaml: Path, split: str, input_size: InputSize
+    checkpoints: list[tuple[str, Path]],
+    data_yaml: Path,
+    split: str,
+    input_size: InputSize,
+    perturbation: str | None = None,
 ) -> list[CheckpointScore]:
+    """Smoke AP50 of each checkpoint through the edge path, on frames perturbed as
+    ``vigifeu bench robustness`` does when ``perturbation`` names one."""
     from benchmarks.accuracy import run_accuracy
+    from benchmarks.robustness import PERTURBATIONS
 
+    transform = PERTURBATIONS[perturbation].apply if perturbation else None
     scores = []
     for label, path in checkpoints:
         with tempfile.TemporaryDirectory() as scratch:
             _, fp32, _ = export_fp32(path, input_size, Path(scratch), f"epoch-{label}")
-            smoke = run_accuracy(fp32, data_yaml, split).metrics["classes"][GATE_CLASS]
+            run = run_accuracy(fp32, data_yaml, split, transform=transform)
+            smoke = run.metrics["classes"][GATE_CLASS]
         score = CheckpointScore(label, float(smoke["ap50"]), float(smoke["ap50_95"]))
         logger.info("%s: smoke AP50 %.3f", path.name, score.ap50)
         scores.append(score)
@@ -117,7 +127,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="static ONNX input WIDTHxHEIGHT, as the export (default: 640x480)",
     )
     parser.add_argument("--from-epoch", type=int, default=1, help="first epoch to score (1-based)")
-    parser.add_argument("--out", type=Path, default=None, help="CSV (default: RUN_DIR/epochs.csv)")
+    parser.add_argument(
+        "--perturbation",
+        choices=sorted(PERTURBATIONS),
+        help="score on frames perturbed as vigifeu bench robustness does (e.g. noise-8)",
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help="CSV (default: RUN_DIR/epochs.csv, or epochs-PERTURBATION.csv)",
+    )
     parser.add_argument(
         "--same-as",
         type=Path,
@@ -142,8 +162,11 @@ def run(args: argparse.Namespace) -> int:
     if not checkpoints:
         logger.error("no epoch checkpoints in %s", weights)
         return 2
-    scores = score_checkpoints(checkpoints, args.data, args.split, args.input_size)
-    out = args.out or args.run_dir / "epochs.csv"
+    scores = score_checkpoints(
+        checkpoints, args.data, args.split, args.input_size, args.perturbation
+    )
+    suffix = f"-{args.perturbation}" if args.perturbation else ""
+    out = args.out or args.run_dir / f"epochs{suffix}.csv"
     with out.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow(["checkpoint", "smoke_ap50", "smoke_ap50_95"])
