@@ -26,12 +26,12 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from central.events_bus import Change, EventBus
 from central.ingest.consumer import MqttEndpoint, mqtt_client
 from central.ingest.metrics import IngestMetrics
+from central.settings import MQTT_NAME_PATTERN
 
 logger = logging.getLogger(__name__)
 
 TOPIC_PREFIX = "vigifeu-central/v1/changes"
 KEEPALIVE_S = 30
-INSTANCE_ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"  # as ``CentralSettings.instance_id``
 
 
 class RelayedChange(BaseModel):
@@ -42,7 +42,7 @@ class RelayedChange(BaseModel):
     kind: Literal["incident", "camera", "dispatch"]
     key: str = Field(min_length=1, max_length=255)
     action: str = Field(pattern=r"^[a-z_-]{1,32}$")
-    origin: str = Field(pattern=INSTANCE_ID_PATTERN)
+    origin: str = Field(pattern=MQTT_NAME_PATTERN)  # an instance id
 
 
 def topic_of(instance_id: str) -> str:

@@ -17,6 +17,10 @@ PLACEHOLDER_SECRET = "change-me"
 MIN_SECRET_CHARS = 16
 
 
+# Share group and instance id: they become parts of MQTT client ids and topics.
+MQTT_NAME_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
+
+
 class CentralSettings(BaseSettings):
     """Settings of one central instance. Several instances share one database and broker."""
 
@@ -36,8 +40,8 @@ class CentralSettings(BaseSettings):
     # to exactly one of them. The instance id is the MQTT client id of a persistent session: it
     # must be distinct per instance and stable across restarts, or the broker keeps queueing
     # this instance's share of the messages for a session nobody resumes.
-    share_group: str = Field(default="vigifeu-central", pattern=r"^[A-Za-z0-9_-]{1,64}$")
-    instance_id: str = Field(default="central-1", pattern=r"^[A-Za-z0-9_-]{1,64}$")
+    share_group: str = Field(default="vigifeu-central", pattern=MQTT_NAME_PATTERN)
+    instance_id: str = Field(default="central-1", pattern=MQTT_NAME_PATTERN)
     secret_key: SecretStr = Field(
         default=SecretStr(PLACEHOLDER_SECRET), description="Signs operator sessions"
     )
