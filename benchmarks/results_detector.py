@@ -27,7 +27,8 @@ ABOUT = {
     "robustness": "Smoke AP50 and recall at the operating threshold on `wildfire_smoke_hpwren` "
     "val, clean and with every frame perturbed as another camera would see it: JPEG quality 40 "
     "and 20, half the sensor resolution, 1.5 px blur, sensor noise (8 grey levels), gamma 0.7 "
-    "and 1.4, 30 % haze.",
+    "and 1.4, 30 % haze, a warmer white balance; and two outside the training camera effects: "
+    "a 7 px horizontal motion blur, lens vignetting.",
     "sequences": "The `sequences.csv` timelines through the edge's filters and temporal "
     "confirmation: per sequence the time to detection from the first `smoke_expected=1` frame "
     "to the first alert start on such a frame, and false alarms (starts on `smoke_expected=0` "

@@ -9,7 +9,9 @@ so two runs see the same pixels.
 
 Reported per perturbation: smoke AP50 and recall/precision at the operating threshold, and their
 change from the clean frames. A large drop names an augmentation the training recipe lacks
-(``research/smoke-detection-methods.md`` section 2.7).
+(``research/smoke-detection-methods.md`` section 2.7). The last two (motion blur, vignetting)
+are outside the family that ``augment.camera_effects`` trains with, so a recipe using it is
+also measured on changes it did not see.
 """
 
 from __future__ import annotations
@@ -94,6 +96,40 @@ def _gamma(gamma: float) -> Perturb:
     return apply
 
 
+def _white_balance(gains_bgr: tuple[float, float, float]) -> Perturb:
+    def apply(image: Image, index: int) -> Image:
+        cast = image * np.asarray(gains_bgr)
+        shifted: Image = np.clip(np.rint(cast), 0, 255).astype(np.uint8)
+        return shifted
+
+    return apply
+
+
+def _motion_blur(length_px: int) -> Perturb:
+    kernel = np.full((1, length_px), 1.0 / length_px, np.float32)
+
+    def apply(image: Image, index: int) -> Image:
+        smeared: Image = cv2.filter2D(image, -1, kernel)
+        return smeared
+
+    return apply
+
+
+def _vignette(corner_gain: float) -> Perturb:
+    def apply(image: Image, index: int) -> Image:
+        height, width = image.shape[:2]
+        rows, columns = np.ogrid[:height, :width]
+        # Squared distance from the centre, 1 at the corners.
+        radius2 = ((columns - (width - 1) / 2) / (width / 2)) ** 2 / 2 + (
+            (rows - (height - 1) / 2) / (height / 2)
+        ) ** 2 / 2
+        gain = 1.0 - (1.0 - corner_gain) * radius2
+        darkened: Image = np.clip(np.rint(image * gain[..., None]), 0, 255).astype(np.uint8)
+        return darkened
+
+    return apply
+
+
 def _haze(share: float) -> Perturb:
     def apply(image: Image, index: int) -> Image:
         hazy = image * (1.0 - share) + HAZE_GREY * share
@@ -114,6 +150,22 @@ PERTURBATIONS = {
         Perturbation("gamma-0.7", "over-exposed (gamma 0.7)", _gamma(0.7)),
         Perturbation("gamma-1.4", "under-exposed (gamma 1.4)", _gamma(1.4)),
         Perturbation("haze-0.3", "haze: 30 % towards a bright grey", _haze(0.3)),
+        Perturbation(
+            "white-balance",
+            "another white balance: warmer (red x1.15, blue x0.85)",
+            _white_balance((0.85, 1.0, 1.15)),
+        ),
+        # Not among the camera effects that recipe v5 trains with: robustness beyond them.
+        Perturbation(
+            "motion-blur-7px",
+            "a moving pan-tilt head (7 px horizontal smear); not a training effect",
+            _motion_blur(7),
+        ),
+        Perturbation(
+            "vignette-0.5",
+            "lens vignetting, corners at half brightness; not a training effect",
+            _vignette(0.5),
+        ),
     )
 }
 
