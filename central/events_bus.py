@@ -117,16 +117,23 @@ class EventBus:
         finally:
             self._remove(subscriber)
 
-    def close(self) -> None:
-        """End every subscription (streaming responses must end before the server can stop)."""
+    def end_subscriptions(self) -> None:
+        """End every current subscription, the bus staying open: a live page reconnects and
+        re-reads everything it shows (after changes this bus may have missed)."""
         with self._lock:
-            self._closed = True
             subscribers = list(self._subscribers)
         for subscriber in subscribers:
             try:
                 subscriber.loop.call_soon_threadsafe(subscriber.offer, None)
             except RuntimeError:
                 self._remove(subscriber)
+
+    def close(self) -> None:
+        """End every subscription for good (streaming responses must end before the server can
+        stop)."""
+        with self._lock:
+            self._closed = True
+        self.end_subscriptions()
 
     @property
     def subscriber_count(self) -> int:

@@ -9,9 +9,15 @@ option (its own publications are not sent back), and publishes the others' chang
 with their ``origin``.
 
 A change only says what to re-read, and a page that reconnects re-reads everything: so QoS 1
-over a clean session, nothing queued for an instance that is down. The topic tree is central's
-own, outside the edge contract's ``vigifeu/v1/...``, so ingest never sees it. A malformed
-message is counted (``changes_relay_invalid``) and logged, and dropped.
+over a clean session, nothing queued for an instance that is down. What others changed while
+this relay was disconnected is therefore unknown here: on each reconnection the relay ends the
+live pages' streams, and they reconnect and re-read. While disconnected, at most
+``SEND_QUEUE_MAX`` changes wait to be sent (the oldest hints matter least; the others' pages
+re-read when this instance's relay comes back anyway). The topic tree is central's own,
+outside the edge contract's ``vigifeu/v1/...``, so ingest never sees it; central's broker
+credentials need read and write access to it. A malformed message is counted
+(``changes_relay_invalid``), logged and dropped; a refused subscription or a full send queue
+is logged and counted too.
 """
 
 from __future__ import annotations
@@ -32,6 +38,7 @@ logger = logging.getLogger(__name__)
 
 TOPIC_PREFIX = "vigifeu-central/v1/changes"
 KEEPALIVE_S = 30
+SEND_QUEUE_MAX = 1000
 
 
 class RelayedChange(BaseModel):
@@ -59,8 +66,14 @@ class ChangeRelay:
         self._instance_id = instance_id
         self._bus = bus
         self._metrics = metrics
+        self._connections = 0
+        self._stopping = False
         self._client = mqtt_client(endpoint, f"{instance_id}-changes")
+        self._client.max_queued_messages_set(SEND_QUEUE_MAX)
         self._client.on_connect = self._on_connect
+        self._client.on_connect_fail = self._on_connect_fail
+        self._client.on_disconnect = self._on_disconnect
+        self._client.on_subscribe = self._on_subscribe
         self._client.on_message = self._on_message
         bus.add_forwarder(self.forward)
 
@@ -72,6 +85,7 @@ class ChangeRelay:
         self._client.loop_start()
 
     def stop(self) -> None:
+        self._stopping = True
         self._client.disconnect()
         self._client.loop_stop()
 
@@ -80,8 +94,12 @@ class ChangeRelay:
         payload = RelayedChange(
             kind=change.kind, key=change.key, action=change.action, origin=self._instance_id
         )
-        self._client.publish(topic_of(self._instance_id), payload.model_dump_json(), qos=1)
-        self._metrics.add("changes_relayed_out")
+        sent = self._client.publish(topic_of(self._instance_id), payload.model_dump_json(), qos=1)
+        if sent.rc in (mqtt.MQTT_ERR_SUCCESS, mqtt.MQTT_ERR_NO_CONN):  # NO_CONN: queued
+            self._metrics.add("changes_relayed_out")
+        else:
+            self._metrics.add("changes_relay_dropped")
+            logger.warning("change relay dropped a change (%s)", mqtt.error_string(sent.rc))
 
     def _on_connect(
         self, client: mqtt.Client, _userdata: Any, _flags: Any, reason: Any, _props: Any
@@ -90,6 +108,31 @@ class ChangeRelay:
             logger.error("broker refused the change relay: %s", reason)
             return
         client.subscribe(f"{TOPIC_PREFIX}/+", options=SubscribeOptions(qos=1, noLocal=True))
+        self._connections += 1
+        if self._connections > 1:
+            logger.info("change relay reconnected: live pages re-read what they show")
+            self._bus.end_subscriptions()
+
+    def _on_connect_fail(self, _client: mqtt.Client, _userdata: Any) -> None:
+        logger.warning("change relay cannot reach %s; retrying", self._endpoint.redacted())
+
+    def _on_disconnect(
+        self, _client: mqtt.Client, _userdata: Any, _flags: Any, reason: Any, _props: Any
+    ) -> None:
+        if not self._stopping:
+            logger.warning("change relay disconnected (%s); reconnecting", reason)
+
+    def _on_subscribe(
+        self, _client: mqtt.Client, _userdata: Any, _mid: int, reasons: Any, _props: Any
+    ) -> None:
+        if any(reason.is_failure for reason in reasons):
+            self._metrics.add("changes_relay_subscribe_refused")
+            logger.error(
+                "broker refused the change relay's subscription to %s/+ (%s): this instance's "
+                "live pages miss the other instances' changes",
+                TOPIC_PREFIX,
+                ", ".join(str(reason) for reason in reasons),
+            )
 
     def _on_message(self, _client: mqtt.Client, _userdata: Any, message: mqtt.MQTTMessage) -> None:
         try:

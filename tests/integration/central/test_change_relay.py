@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -24,7 +25,8 @@ pytestmark = pytest.mark.integration
 
 
 class Watcher:
-    """Subscribes to a bus from its own thread and event loop, as a live page does."""
+    """Subscribes to a bus from its own thread and event loop, as a live page does; ``ended``
+    once the bus ends the subscription."""
 
     def __init__(self, bus: EventBus) -> None:
         self.changes: list[Change] = []
@@ -40,6 +42,10 @@ class Watcher:
                 return
             if change is not None:
                 self.changes.append(change)
+
+    @property
+    def ended(self) -> bool:
+        return not self._thread.is_alive()
 
     def close(self) -> None:
         self._stop.set()
@@ -126,3 +132,16 @@ def test_an_incident_ingested_by_either_instance_is_pushed_by_both(
 
 def _incident_ids(client: TestClient) -> set[str]:
     return {str(item["id"]) for item in client.get("/api/v1/incidents").json()["items"]}
+
+
+def test_after_a_broker_outage_live_pages_are_told_to_re_read(mosquitto: Mosquitto) -> None:
+    """What others changed while the relay was away is unknown: the streams end, and the pages
+    reconnect and re-read everything."""
+    with relay(mosquitto, "central-a") as (bus, _):
+        watcher = Watcher(bus)
+        mosquitto.stop()
+        time.sleep(0.5)
+        assert not watcher.ended  # a lost broker alone ends nothing
+        mosquitto.start()
+        wait_until(lambda: watcher.ended, what="the live subscription to end after reconnecting")
+        Watcher(bus).close()  # the bus itself stays open for the reconnecting pages

@@ -84,6 +84,10 @@ def test_duplicates_once_and_bad_messages_quarantined_without_stopping_ingest(
         publisher.raw(topic, b'{"schema_version": 1, "alert_id": "not a uuid"}')
         publisher.send(after)  # the next valid message is still stored
         wait_until(lambda: received(client, 4), what="four messages")
+        # Counted per message after the batch's "received": wait for the last of them.
+        wait_until(
+            lambda: counters(client).get("changes_relayed_out", 0) >= 2, what="relayed changes"
+        )
         counted = counters(client)
         assert counted.pop("batches") >= 1  # how they were grouped depends on timing
         # the incident's creation and its update, told to the other instances (none here)
