@@ -110,14 +110,19 @@ def write_pasted(
     replaced by another draw (at most three draws per image asked for). Returns how many were
     written.
     """
-    frames = [(item, blank_banner(_read(item.image), banner_fraction)) for item in sources]
-    patches = [patch for item, pixels in frames for patch in cut_patches(pixels, item.label_lines)]
+    patches = [
+        patch
+        for item in sources
+        if item.label_lines
+        for patch in cut_patches(blank_banner(_read(item.image), banner_fraction), item.label_lines)
+    ]
     rng = np.random.default_rng(seed)
     written = 0
     for _ in range(3 * count):
-        if written == count or not frames:
+        if written == count or not sources:
             break
-        item, pixels = frames[int(rng.integers(len(frames)))]
+        item = sources[int(rng.integers(len(sources)))]
+        pixels = blank_banner(_read(item.image), banner_fraction)
         top_margin_px = round(pixels.shape[0] * banner_fraction) + 1
         pasted = paste_plume(rng, pixels, item.label_lines, patches, top_margin_px)
         if pasted is None:
@@ -144,6 +149,13 @@ def select_extra(
     return positives + negatives
 
 
+def _refuse_repeats(lookouts: Sequence[Path]) -> None:
+    resolved = [path.resolve() for path in lookouts]
+    for index, path in enumerate(resolved):
+        if path in resolved[:index]:
+            raise ValueError(f"{lookouts[index]}: given twice as a lookout set")
+
+
 def _refuse_name_clashes(items: list[LabelledImage], split: str) -> None:
     """Two datasets with an image of the same stem would overwrite each other's label file."""
     seen: dict[str, Path] = {}
@@ -166,6 +178,7 @@ def prepare_dataset(
     and sky negatives) is filtered for training and kept whole for validation, so fire AP is
     measured on every labelled fire image.
     """
+    _refuse_repeats(lookouts)
     rng = random.Random(seed)
     counts: dict[str, int] = {}
     for split in ("train", "val"):

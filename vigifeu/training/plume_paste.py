@@ -9,7 +9,8 @@ methods.md`` section 2.6 for the smoke-specific evidence and the dose).
 How: a patch is a labelled plume with a margin around it. It is scaled to the destination frame
 (times 0.6-1.2), mirrored half the time, placed with its base on textured ground (not in the
 smooth sky) clear of the frame's own boxes, and blended in by Poisson image editing
-(``cv2.seamlessClone``) inside an ellipse: the patch's colours are matched to the destination at
+(``cv2.seamlessClone``) inside the ellipse inscribed in the plume's grown box (cut by the patch
+where the source frame's edge cut the margin): the patch's colours are matched to the destination at
 the ellipse's border, so neither a rectangle nor a colour step marks the paste.
 
 Procedural plumes (Gaussian puffs with a noise texture) were tried first and dropped: the
@@ -102,6 +103,9 @@ class PlumePatch:
 
     pixels: np.ndarray  # BGR uint8
     plume: PixelBox  # the labelled box, in the patch's pixels
+    # The plume's box grown by the margin, in the patch's pixels: the blending ellipse is
+    # inscribed in it. It reaches past the patch where the frame's edge cut the margin short.
+    blend: PixelBox
     frame_width_px: int  # of the frame it was cut from
 
 
@@ -128,21 +132,35 @@ def yolo_boxes(
 def cut_patches(
     image: np.ndarray, label_lines: tuple[str, ...], smoke_class: int = 0
 ) -> list[PlumePatch]:
-    """One patch per smoke box of ``image`` (the margin is cut short at the frame's edges)."""
+    """One patch per smoke box of ``image`` whose margin holds no other labelled box (it would
+    be pasted unlabelled); the margin is cut short at the frame's edges."""
     height_px, width_px = image.shape[:2]
+    boxes = yolo_boxes(label_lines, width_px, height_px)
     patches = []
-    for box in yolo_boxes(label_lines, width_px, height_px, smoke_class):
-        region = box.grown(PATCH_MARGIN).clipped(width_px, height_px)
-        plume = PixelBox(
-            box.left - region.left,
-            box.top - region.top,
-            box.right - region.left,
-            box.bottom - region.top,
-        ).clipped(region.width, region.height)
-        if plume.width >= 1 and plume.height >= 1:
-            pixels = image[region.top : region.bottom, region.left : region.right].copy()
-            patches.append(PlumePatch(pixels, plume, width_px))
+    for index, box in enumerate(boxes):
+        if int(label_lines[index].split()[0]) != smoke_class:
+            continue
+        grown = box.grown(PATCH_MARGIN)
+        if any(grown.overlaps(other) for other in boxes[:index] + boxes[index + 1 :]):
+            continue
+        region = grown.clipped(width_px, height_px)
+        plume = box.clipped(width_px, height_px)
+        if plume.width < 1 or plume.height < 1:
+            continue
+        pixels = image[region.top : region.bottom, region.left : region.right].copy()
+        patches.append(
+            PlumePatch(
+                pixels,
+                _shifted(plume, -region.left, -region.top),
+                _shifted(grown, -region.left, -region.top),
+                width_px,
+            )
+        )
     return patches
+
+
+def _shifted(box: PixelBox, dx: int, dy: int) -> PixelBox:
+    return PixelBox(box.left + dx, box.top + dy, box.right + dx, box.bottom + dy)
 
 
 def _looks_like_ground(grey: np.ndarray, box: PixelBox) -> bool:
@@ -168,16 +186,21 @@ def _scaled(rng: np.random.Generator, patch: PlumePatch, frame_width_px: int) ->
     new_width, new_height = max(1, round(width * scale)), max(1, round(height * scale))
     pixels = cv2.resize(patch.pixels, (new_width, new_height), interpolation=cv2.INTER_AREA)
     sx, sy = new_width / width, new_height / height
-    plume = PixelBox(
-        round(patch.plume.left * sx),
-        round(patch.plume.top * sy),
-        round(patch.plume.right * sx),
-        round(patch.plume.bottom * sy),
-    )
+
+    def resized(box: PixelBox) -> PixelBox:
+        return PixelBox(
+            round(box.left * sx), round(box.top * sy), round(box.right * sx), round(box.bottom * sy)
+        )
+
+    plume, blend = resized(patch.plume), resized(patch.blend)
     if rng.random() < 0.5:
         pixels = np.ascontiguousarray(pixels[:, ::-1])
-        plume = PixelBox(new_width - plume.right, plume.top, new_width - plume.left, plume.bottom)
-    return PlumePatch(pixels, plume, frame_width_px)
+
+        def mirrored(box: PixelBox) -> PixelBox:
+            return PixelBox(new_width - box.right, box.top, new_width - box.left, box.bottom)
+
+        plume, blend = mirrored(plume), mirrored(blend)
+    return PlumePatch(pixels, plume, blend, frame_width_px)
 
 
 def _placed(
@@ -261,8 +284,10 @@ def paste_plume(
         if _is_grey(image):  # infrared / night frames: a coloured plume would be a cue
             pixels = cv2.cvtColor(cv2.cvtColor(pixels, cv2.COLOR_BGR2GRAY), cv2.COLOR_GRAY2BGR)
         mask = np.zeros((region.height, region.width), np.uint8)
-        centre = (region.width // 2, region.height // 2)
-        cv2.ellipse(mask, centre, (centre[0] - 1, centre[1] - 1), 0, 0, 360, 255, -1)
+        blend = patch.blend
+        centre = ((blend.left + blend.right) // 2, (blend.top + blend.bottom) // 2)
+        axes = (max(1, blend.width // 2 - 1), max(1, blend.height // 2 - 1))
+        cv2.ellipse(mask, centre, axes, 0, 0, 360, 255, -1)
         # seamlessClone centres the mask's bounding rectangle on the point it is given.
         mask_left, mask_top, mask_width, mask_height = cv2.boundingRect(mask)
         pasted = cv2.seamlessClone(

@@ -54,3 +54,5 @@ def test_a_set_without_val_adds_training_frames_only_and_a_wrong_path_is_refused
     assert yaml.safe_load(data_yaml.read_text())["counts"] == {"train": 5, "val": 2}
     with pytest.raises(ValueError, match=r"typo: no images/ folder"):
         prepare_dataset([shared, tmp_path / "typo"], None, POLICY, seed=1, out=tmp_path / "o2")
+    with pytest.raises(ValueError, match=r"shared: given twice as a lookout set"):
+        prepare_dataset([shared, shared], None, POLICY, seed=1, out=tmp_path / "o3")

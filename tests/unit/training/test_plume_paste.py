@@ -48,17 +48,25 @@ def test_a_patch_is_cut_around_each_smoke_box_only() -> None:
     # 48 x 24 px grown by 25 % on each side: 72 x 36, the plume at (12, 6).
     assert patch.pixels.shape == (36, 72, 3)
     assert patch.plume == PixelBox(12, 6, 60, 30)
-    # At the frame's edge the margin is cut short and the plume box follows.
+    assert patch.blend == PixelBox(0, 0, 72, 36)
+    # At the frame's edge the margin is cut short; the blending ellipse stays on the plume.
     (edge,) = cut_patches(lookout_frame(0), ("0 0.050000 0.600000 0.100000 0.100000",))
     assert edge.plume.left == 0
     assert edge.pixels.shape[1] == edge.plume.right + round(PATCH_MARGIN * 32)
+    assert (edge.blend.left, edge.blend.right) == (-8, 40)
+    # A plume whose margin holds another labelled box is not cut (it would be pasted unlabelled).
+    near = "1 0.500000 0.680000 0.050000 0.050000"  # a fire box just under the plume
+    assert cut_patches(lookout_frame(0, plume=True), (PLUME, near)) == []
 
 
 def _patches() -> list[PlumePatch]:
-    """A plume off the patch's centre, so that a mirrored paste with an unmirrored label shows."""
-    ground = lookout_frame(1)[HORIZON_ROW + 20 : HORIZON_ROW + 56, 100:172].copy()
-    ground[6:30, 8:32] = np.clip(ground[6:30, 8:32].astype(int) + 110, 0, 255)
-    return [PlumePatch(ground, PixelBox(8, 6, 32, 30), WIDTH_PX)]
+    """A soft plume off the patch's centre, so that a mirrored paste with an unmirrored label
+    shows."""
+    ground = lookout_frame(1)[HORIZON_ROW + 20 : HORIZON_ROW + 56, 100:172].astype(float)
+    rows, columns = np.mgrid[0:36, 0:72]
+    ground += 130 * np.exp(-((columns - 20) ** 2 + (rows - 18) ** 2) / (2 * 6.0**2))[..., None]
+    ground = np.clip(ground, 0, 255).astype(np.uint8)
+    return [PlumePatch(ground, PixelBox(8, 6, 32, 30), PixelBox(2, 0, 38, 36), WIDTH_PX)]
 
 
 def test_pasted_plume_is_labelled_where_its_pixels_are() -> None:
