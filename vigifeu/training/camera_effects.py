@@ -117,11 +117,16 @@ def with_camera_effects(transforms: Any, strength: float) -> Any:
     return transforms
 
 
+WRAPPED_MARK = "_vigifeu_adds_camera_effects"  # on a dataset's wrapped build_transforms
+
+
 class CameraEffectsRun:
-    """The ultralytics callback that adds ``CameraEffects`` to the training set's transforms.
+    """The ultralytics callbacks that add ``CameraEffects`` to the training set's transforms.
 
     ultralytics rebuilds those transforms when it closes mosaic (``close_mosaic`` epochs), so
-    the dataset's ``build_transforms`` is wrapped too, not only the transforms of the moment.
+    the dataset's ``build_transforms`` is wrapped too, not only the transforms of the moment;
+    and it rebuilds the whole training loader after a GPU out-of-memory retry, so every epoch
+    start checks that the current dataset has them (a no-op when it does).
     """
 
     def __init__(self, strength: float) -> None:
@@ -129,15 +134,23 @@ class CameraEffectsRun:
 
     def install(self, model: Any) -> None:
         model.add_callback("on_pretrain_routine_end", self.on_pretrain_routine_end)
+        model.add_callback("on_train_epoch_start", self.on_train_epoch_start)
 
     def on_pretrain_routine_end(self, trainer: Any) -> None:
-        dataset = trainer.train_loader.dataset
-        build = dataset.build_transforms
+        self._ensure(trainer.train_loader.dataset)
+        logger.info("camera effects at strength %g in the training transforms", self._strength)
+
+    def on_train_epoch_start(self, trainer: Any) -> None:
+        self._ensure(trainer.train_loader.dataset)
+
+    def _ensure(self, dataset: Any) -> None:
         strength = self._strength
+        if not getattr(dataset.build_transforms, WRAPPED_MARK, False):
+            build = dataset.build_transforms
 
-        def build_with_effects(hyp: Any) -> Any:
-            return with_camera_effects(build(hyp), strength)
+            def build_with_effects(hyp: Any) -> Any:
+                return with_camera_effects(build(hyp), strength)
 
-        dataset.build_transforms = build_with_effects
+            setattr(build_with_effects, WRAPPED_MARK, True)
+            dataset.build_transforms = build_with_effects
         dataset.transforms = with_camera_effects(dataset.transforms, strength)
-        logger.info("camera effects at strength %g in the training transforms", strength)

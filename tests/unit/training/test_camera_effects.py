@@ -68,7 +68,8 @@ def test_the_effects_go_before_format_once_and_survive_a_rebuild() -> None:
 
     dataset = SimpleNamespace(build_transforms=build, transforms=build(None))
     trainer = SimpleNamespace(train_loader=SimpleNamespace(dataset=dataset))
-    CameraEffectsRun(0.5).on_pretrain_routine_end(trainer)
+    run = CameraEffectsRun(0.5)
+    run.on_pretrain_routine_end(trainer)
     steps = dataset.transforms.transforms
     assert [type(step) for step in steps[1:]] == [CameraEffects, Format]
     assert steps[1].strength == 0.5
@@ -77,6 +78,14 @@ def test_the_effects_go_before_format_once_and_survive_a_rebuild() -> None:
     # ultralytics rebuilds the transforms when it closes mosaic: the effects stay.
     rebuilt = dataset.build_transforms(None)
     assert [type(step) for step in rebuilt.transforms[1:]] == [CameraEffects, Format]
+    # ... and the whole loader after a GPU out-of-memory retry: the next epoch start adds them.
+    fresh = SimpleNamespace(build_transforms=build, transforms=build(None))
+    trainer.train_loader = SimpleNamespace(dataset=fresh)
+    run.on_train_epoch_start(trainer)
+    assert [type(step) for step in fresh.transforms.transforms[1:]] == [CameraEffects, Format]
+    run.on_train_epoch_start(trainer)  # once only, every epoch
+    assert len(fresh.transforms.transforms) == 3
+    assert [type(s) for s in fresh.build_transforms(None).transforms[1:]] == [CameraEffects, Format]
 
 
 def test_the_transform_replaces_the_image_in_the_labels() -> None:
