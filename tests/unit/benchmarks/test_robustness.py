@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from benchmarks.accuracy import evaluate
-from benchmarks.robustness import PERTURBATIONS
+from benchmarks.robustness import PERTURBATIONS, Perturbation
 from vigifeu.cli import main
 
 
@@ -48,8 +48,11 @@ def test_noise_is_drawn_per_frame_and_stronger_compression_changes_more() -> Non
 
 
 def test_the_command_scores_clean_and_perturbed_frames(
-    tiny_model: Path, tiny_dataset: Path, tmp_path: Path
+    tiny_model: Path, tiny_dataset: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # A perturbation that leaves nothing to find: its scores must come from perturbed frames.
+    blank = Perturbation("jpeg-q20", "blank", lambda image, index: np.zeros_like(image))
+    monkeypatch.setitem(PERTURBATIONS, "jpeg-q20", blank)
     out = tmp_path / "out"
     argv = ["bench", "robustness", "--data", str(tiny_dataset), "--model", str(tiny_model)]
     assert main([*argv, "--perturbations", "noise-8", "jpeg-q20", "--out", str(out)]) == 0
@@ -61,7 +64,9 @@ def test_the_command_scores_clean_and_perturbed_frames(
     for found in metrics["perturbed"].values():
         assert found["ap50_change"] == pytest.approx(found["ap50"] - clean["ap50"], abs=1e-5)
         assert found["recall_change"] == pytest.approx(found["recall"] - clean["recall"], abs=1e-5)
-    assert metrics["worst"] in metrics["perturbed"]
+    assert metrics["perturbed"]["jpeg-q20"]["recall"] == 0
+    assert metrics["clean"]["recall"] > 0.5
+    assert metrics["worst"] == "jpeg-q20"
     report = (out / "report.md").read_text()
     assert "| `noise-8` | sensor noise" in report
     assert "vigifeu bench robustness --data" in report
