@@ -13,7 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from central.events_bus import Change, EventBus
-from central.ingest.consumer import MqttEndpoint
+from central.ingest.consumer import RECONNECT_MAX_S, MqttEndpoint
 from central.ingest.metrics import IngestMetrics
 from central.relay import ChangeRelay, topic_of
 from central.services import Services
@@ -143,5 +143,10 @@ def test_after_a_broker_outage_live_pages_are_told_to_re_read(mosquitto: Mosquit
         time.sleep(0.5)
         assert not watcher.ended  # a lost broker alone ends nothing
         mosquitto.start()
-        wait_until(lambda: watcher.ended, what="the live subscription to end after reconnecting")
+        # paho retries with a backoff doubling from 1 s to 30 s: the next try can be 30 s away.
+        wait_until(
+            lambda: watcher.ended,
+            timeout_s=RECONNECT_MAX_S + 15,
+            what="the live subscription to end after reconnecting",
+        )
         Watcher(bus).close()  # the bus itself stays open for the reconnecting pages
