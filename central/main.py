@@ -17,6 +17,9 @@ from central.settings import CentralSettings
 
 logger = logging.getLogger(__name__)
 
+# How long a stop waits for open HTTP responses (live streams) before closing them.
+GRACEFUL_SHUTDOWN_S = 5
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--db", help="database URL (VIGIFEU_DATABASE_URL)")
@@ -47,6 +50,16 @@ def run(args: argparse.Namespace) -> int:
         return 2
     app = create_app(settings)
     # uvicorn handles SIGINT/SIGTERM: the lifespan stops ingest cleanly, then uvicorn raises
-    # the signal again so that the process ends by it, as services conventionally do.
-    uvicorn.run(app, host=settings.host, port=settings.port, log_config=None, access_log=False)
+    # the signal again so that the process ends by it, as services conventionally do. Before
+    # the lifespan, uvicorn waits for open responses, and a console's live stream stays open
+    # up to 10 min: without a timeout a stop took that long (measured: still running 120 s
+    # after SIGTERM), and a service manager would kill it before ingest stopped cleanly.
+    uvicorn.run(
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_config=None,
+        access_log=False,
+        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
+    )
     return 0

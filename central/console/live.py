@@ -21,8 +21,8 @@ from central.console.sound import alert_wav
 
 router = APIRouter(include_in_schema=False)
 
-# Recycle streams every 10 min: bounds how long a revoked session keeps receiving, and how long
-# a server shutdown waits on open streams when no graceful-shutdown timeout is set.
+# Recycle streams every 10 min: bounds how long a revoked session keeps receiving. (A stop of
+# ``vigifeu central`` waits ``GRACEFUL_SHUTDOWN_S`` for open streams, then cancels them.)
 SSE_MAX_AGE_S = 600.0
 # Browser reconnection delay after a dropped stream.
 RETRY_MS = 2000
