@@ -32,6 +32,15 @@ from benchmarks.frames import Image, ImageReadError
 from benchmarks.model import DEFAULT_REGISTRY, load_model
 from benchmarks.report import delegated_command_line, markdown_table, write_json
 from edge.detect.registry import RegistryError
+from vigifeu.training.camera_effects import (
+    downscale,
+    gamma_curve,
+    gaussian_blur,
+    haze,
+    jpeg,
+    sensor_noise,
+    white_balance,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -44,65 +53,6 @@ class Perturbation:
     name: str
     what: str  # the camera change it stands for, for the report
     apply: Perturb
-
-
-def _jpeg(quality: int) -> Perturb:
-    def apply(image: Image, index: int) -> Image:
-        ok, encoded = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, quality])
-        if not ok:
-            raise ValueError(f"OpenCV could not JPEG-encode frame {index}")
-        decoded: Image | None = cv2.imdecode(encoded, cv2.IMREAD_COLOR)
-        if decoded is None:
-            raise ValueError(f"OpenCV could not decode its own JPEG of frame {index}")
-        return decoded
-
-    return apply
-
-
-def _downscale(factor: float) -> Perturb:
-    def apply(image: Image, index: int) -> Image:
-        height, width = image.shape[:2]
-        small = cv2.resize(image, None, fx=factor, fy=factor, interpolation=cv2.INTER_AREA)
-        resized: Image = cv2.resize(small, (width, height), interpolation=cv2.INTER_LINEAR)
-        return resized
-
-    return apply
-
-
-def _blur(sigma_px: float) -> Perturb:
-    def apply(image: Image, index: int) -> Image:
-        blurred: Image = cv2.GaussianBlur(image, (0, 0), sigma_px)
-        return blurred
-
-    return apply
-
-
-def _noise(sigma: float) -> Perturb:
-    def apply(image: Image, index: int) -> Image:
-        rng = np.random.default_rng(index)
-        noisy = image + rng.normal(0.0, sigma, image.shape)
-        return np.clip(np.rint(noisy), 0, 255).astype(np.uint8)
-
-    return apply
-
-
-def _gamma(gamma: float) -> Perturb:
-    table = np.clip(np.rint(255.0 * (np.arange(256) / 255.0) ** gamma), 0, 255).astype(np.uint8)
-
-    def apply(image: Image, index: int) -> Image:
-        mapped: Image = cv2.LUT(image, table)
-        return mapped
-
-    return apply
-
-
-def _white_balance(gains_bgr: tuple[float, float, float]) -> Perturb:
-    def apply(image: Image, index: int) -> Image:
-        cast = image * np.asarray(gains_bgr)
-        shifted: Image = np.clip(np.rint(cast), 0, 255).astype(np.uint8)
-        return shifted
-
-    return apply
 
 
 def _motion_blur(length_px: int) -> Perturb:
@@ -130,30 +80,46 @@ def _vignette(corner_gain: float) -> Perturb:
     return apply
 
 
-def _haze(share: float) -> Perturb:
-    def apply(image: Image, index: int) -> Image:
-        hazy = image * (1.0 - share) + HAZE_GREY * share
-        faded: Image = np.clip(np.rint(hazy), 0, 255).astype(np.uint8)
-        return faded
-
-    return apply
+def _noise(sigma: float) -> Perturb:
+    """Sensor noise drawn from the frame's index: the same pixels in every run."""
+    return lambda image, index: sensor_noise(image, sigma, np.random.default_rng(index))
 
 
 PERTURBATIONS = {
     p.name: p
     for p in (
-        Perturbation("jpeg-q40", "stronger compression (JPEG quality 40)", _jpeg(40)),
-        Perturbation("jpeg-q20", "a starved link (JPEG quality 20)", _jpeg(20)),
-        Perturbation("downscale-0.5", "half the sensor resolution, upscaled", _downscale(0.5)),
-        Perturbation("blur-1.5px", "soft focus or a dirty dome (Gaussian, 1.5 px)", _blur(1.5)),
+        Perturbation(
+            "jpeg-q40", "stronger compression (JPEG quality 40)", lambda image, _: jpeg(image, 40)
+        ),
+        Perturbation(
+            "jpeg-q20", "a starved link (JPEG quality 20)", lambda image, _: jpeg(image, 20)
+        ),
+        Perturbation(
+            "downscale-0.5",
+            "half the sensor resolution, upscaled",
+            lambda image, _: downscale(image, 0.5),
+        ),
+        Perturbation(
+            "blur-1.5px",
+            "soft focus or a dirty dome (Gaussian, 1.5 px)",
+            lambda image, _: gaussian_blur(image, 1.5),
+        ),
         Perturbation("noise-8", "sensor noise at dusk (Gaussian, 8 grey levels)", _noise(8.0)),
-        Perturbation("gamma-0.7", "over-exposed (gamma 0.7)", _gamma(0.7)),
-        Perturbation("gamma-1.4", "under-exposed (gamma 1.4)", _gamma(1.4)),
-        Perturbation("haze-0.3", "haze: 30 % towards a bright grey", _haze(0.3)),
+        Perturbation(
+            "gamma-0.7", "over-exposed (gamma 0.7)", lambda image, _: gamma_curve(image, 0.7)
+        ),
+        Perturbation(
+            "gamma-1.4", "under-exposed (gamma 1.4)", lambda image, _: gamma_curve(image, 1.4)
+        ),
+        Perturbation(
+            "haze-0.3",
+            "haze: 30 % towards a bright grey",
+            lambda image, _: haze(image, 0.3, HAZE_GREY),
+        ),
         Perturbation(
             "white-balance",
             "another white balance: warmer (red x1.15, blue x0.85)",
-            _white_balance((0.85, 1.0, 1.15)),
+            lambda image, _: white_balance(image, (0.85, 1.0, 1.15)),
         ),
         # Not among the camera effects that recipe v5 trains with: robustness beyond them.
         Perturbation(

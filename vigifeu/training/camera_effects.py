@@ -59,6 +59,52 @@ class Draws(Protocol):
     def getrandbits(self, k: int, /) -> int: ...
 
 
+def white_balance(image: np.ndarray, gains_bgr: tuple[float, float, float]) -> np.ndarray:
+    cast: np.ndarray = np.clip(np.rint(image * np.asarray(gains_bgr)), 0, 255).astype(np.uint8)
+    return cast
+
+
+def gamma_curve(image: np.ndarray, gamma: float) -> np.ndarray:
+    table = np.rint(255.0 * (np.arange(256) / 255.0) ** gamma).astype(np.uint8)
+    mapped: np.ndarray = cv2.LUT(image, table)
+    return mapped
+
+
+def haze(image: np.ndarray, share: float, grey: float) -> np.ndarray:
+    """``share`` of the way from the scene towards a uniform ``grey`` (airlight)."""
+    faded: np.ndarray = np.clip(np.rint(image * (1.0 - share) + grey * share), 0, 255).astype(
+        np.uint8
+    )
+    return faded
+
+
+def gaussian_blur(image: np.ndarray, sigma_px: float) -> np.ndarray:
+    blurred: np.ndarray = cv2.GaussianBlur(image, (0, 0), sigma_px)
+    return blurred
+
+
+def downscale(image: np.ndarray, factor: float) -> np.ndarray:
+    """A sensor ``factor`` as fine: shrunk, then brought back to the frame's size."""
+    height, width = image.shape[:2]
+    small = cv2.resize(image, None, fx=factor, fy=factor, interpolation=cv2.INTER_AREA)
+    resized: np.ndarray = cv2.resize(small, (width, height), interpolation=cv2.INTER_LINEAR)
+    return resized
+
+
+def sensor_noise(image: np.ndarray, sigma: float, rng: np.random.Generator) -> np.ndarray:
+    noisy = image + rng.normal(0.0, sigma, image.shape)
+    return np.clip(np.rint(noisy), 0, 255).astype(np.uint8)
+
+
+def jpeg(image: np.ndarray, quality: int) -> np.ndarray:
+    """The frame after a JPEG round trip at ``quality``."""
+    ok, encoded = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, quality])
+    decoded: np.ndarray | None = cv2.imdecode(encoded, cv2.IMREAD_COLOR) if ok else None
+    if decoded is None:
+        raise ValueError(f"OpenCV could not round-trip a {image.shape} frame through JPEG")
+    return decoded
+
+
 def apply_camera_effects(image: np.ndarray, strength: float, draws: Draws) -> np.ndarray:
     """``image`` (BGR uint8) as a random other camera might have delivered it; a new array."""
     out = image
@@ -68,32 +114,22 @@ def apply_camera_effects(image: np.ndarray, strength: float, draws: Draws) -> np
 
     if chance(WHITE_BALANCE_P):
         low, high = (math.log(g) for g in WHITE_BALANCE_GAIN_RANGE)
-        gains = (math.exp(draws.uniform(low, high)), 1.0, math.exp(draws.uniform(low, high)))
-        out = np.clip(np.rint(out * np.asarray(gains)), 0, 255).astype(np.uint8)
+        out = white_balance(
+            out, (math.exp(draws.uniform(low, high)), 1.0, math.exp(draws.uniform(low, high)))
+        )
     if chance(GAMMA_P):
-        gamma = math.exp(draws.uniform(*(math.log(g) for g in GAMMA_RANGE)))
-        table = np.rint(255.0 * (np.arange(256) / 255.0) ** gamma).astype(np.uint8)
-        out = cv2.LUT(out, table)
+        out = gamma_curve(out, math.exp(draws.uniform(*(math.log(g) for g in GAMMA_RANGE))))
     if chance(HAZE_P):
-        share, grey = draws.uniform(*HAZE_SHARE_RANGE), draws.uniform(*HAZE_GREY_RANGE)
-        out = np.clip(np.rint(out * (1.0 - share) + grey * share), 0, 255).astype(np.uint8)
+        out = haze(out, draws.uniform(*HAZE_SHARE_RANGE), draws.uniform(*HAZE_GREY_RANGE))
     if chance(BLUR_P):
-        out = cv2.GaussianBlur(out, (0, 0), draws.uniform(*BLUR_SIGMA_PX_RANGE))
+        out = gaussian_blur(out, draws.uniform(*BLUR_SIGMA_PX_RANGE))
     if chance(DOWNSCALE_P):
-        height, width = out.shape[:2]
-        factor = draws.uniform(*DOWNSCALE_RANGE)
-        small = cv2.resize(out, None, fx=factor, fy=factor, interpolation=cv2.INTER_AREA)
-        out = cv2.resize(small, (width, height), interpolation=cv2.INTER_LINEAR)
+        out = downscale(out, draws.uniform(*DOWNSCALE_RANGE))
     if chance(NOISE_P):
         noise_rng = np.random.default_rng(draws.getrandbits(32))
-        noisy = out + noise_rng.normal(0.0, draws.uniform(*NOISE_SIGMA_RANGE), out.shape)
-        out = np.clip(np.rint(noisy), 0, 255).astype(np.uint8)
+        out = sensor_noise(out, draws.uniform(*NOISE_SIGMA_RANGE), noise_rng)
     if chance(JPEG_P):
-        quality = draws.randint(*JPEG_QUALITY_RANGE)
-        ok, encoded = cv2.imencode(".jpg", out, [cv2.IMWRITE_JPEG_QUALITY, quality])
-        decoded: np.ndarray | None = cv2.imdecode(encoded, cv2.IMREAD_COLOR) if ok else None
-        if decoded is not None:
-            out = decoded
+        out = jpeg(out, draws.randint(*JPEG_QUALITY_RANGE))
     return out if out is not image else image.copy()
 
 
