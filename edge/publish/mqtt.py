@@ -79,6 +79,8 @@ class MqttPublisher:
         self._unsent_statuses: set[str] = set()
         self._heartbeats: list[HeartbeatMessage] = []
         self._in_flight: dict[int, int] = {}  # paho mid -> outbox row id
+        # Rows PUBACKed during one network-loop pass, forgotten together after it (one fsync).
+        self._acknowledged_rows: list[int] = []
         self._handed_up_to = 0  # highest row id given to paho by this process
         self._connected = False
         self._connections = 0
@@ -124,6 +126,7 @@ class MqttPublisher:
                     socket_open = self._connect()
                     continue
                 rc = self._client.loop(timeout=LOOP_TIMEOUT_S)
+                self._forget_acknowledged()
                 if rc != MQTTErrorCode.MQTT_ERR_SUCCESS:
                     socket_open = False
                     delay_s = self._backoff.next_delay()
@@ -247,9 +250,13 @@ class MqttPublisher:
             with self._lock:
                 self._rejected += 1
             return
-        self._outbox.acknowledge(row_id)
+        self._acknowledged_rows.append(row_id)
+
+    def _forget_acknowledged(self) -> None:
+        rows, self._acknowledged_rows = self._acknowledged_rows, []
+        self._outbox.acknowledge(rows)
         with self._lock:
-            self._acknowledged += 1
+            self._acknowledged += len(rows)
 
     def _send_statuses_and_heartbeats(self) -> None:
         with self._lock:
@@ -313,8 +320,11 @@ class MqttPublisher:
                 idle = not self._in_flight
             if idle and all(info.is_published() for info in infos):
                 break
-            if self._client.loop(timeout=LOOP_TIMEOUT_S) != MQTTErrorCode.MQTT_ERR_SUCCESS:
+            rc = self._client.loop(timeout=LOOP_TIMEOUT_S)
+            self._forget_acknowledged()
+            if rc != MQTTErrorCode.MQTT_ERR_SUCCESS:
                 break
         self._client.disconnect()
         self._client.loop(timeout=LOOP_TIMEOUT_S)
+        self._forget_acknowledged()
         logger.info("disconnected from MQTT broker %s", self._broker.describe())

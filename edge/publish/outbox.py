@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -115,10 +116,17 @@ class Outbox:
             for r in rows
         ]
 
-    def acknowledge(self, row_id: int) -> None:
-        """The broker has the alert: forget it. A row already evicted is a no-op."""
+    def acknowledge(self, row_ids: Sequence[int]) -> None:
+        """The broker has these alerts: forget them, in one durable transaction.
+
+        One fsync for a batch, not one per alert: draining a backlog after an outage is bound by
+        fsyncs on an SD card. A row already evicted or acknowledged is a no-op.
+        """
+        if not row_ids:
+            return
+        placeholders = ", ".join("?" * len(row_ids))
         with self._lock:
-            self._db.execute("DELETE FROM alerts WHERE id = ?", (row_id,))
+            self._db.execute(f"DELETE FROM alerts WHERE id IN ({placeholders})", tuple(row_ids))
 
     def depth(self) -> int:
         with self._lock:

@@ -48,15 +48,16 @@ def test_the_same_alert_is_stored_once(tmp_path: Path) -> None:
 def test_acknowledged_rows_are_gone_and_the_rest_survive_a_restart(tmp_path: Path) -> None:
     path = tmp_path / "o.sqlite3"
     outbox = Outbox(path, max_alerts=100)
-    alerts = [make_alert() for _ in range(4)]
+    alerts = [make_alert() for _ in range(5)]
     row_ids = [outbox.put(alert) for alert in alerts]
-    outbox.acknowledge(row_ids[1])
-    outbox.acknowledge(row_ids[1])  # a second PUBACK of the same row is harmless
+    outbox.acknowledge([row_ids[1]])
+    outbox.acknowledge([row_ids[1], row_ids[3]])  # a second PUBACK of the same row is harmless
+    outbox.acknowledge([])
     outbox.close()
 
     reopened = Outbox(path, max_alerts=100)
     assert [row.alert_id for row in reopened.pending()] == [
-        str(alerts[i].alert_id) for i in (0, 2, 3)
+        str(alerts[i].alert_id) for i in (0, 2, 4)
     ]
     # Row ids never go back: a new alert sorts after the survivors.
     assert reopened.put(make_alert()) > row_ids[-1]
