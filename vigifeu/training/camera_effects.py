@@ -33,12 +33,19 @@ from typing import Any, Protocol
 import cv2
 import numpy as np
 
+from vigifeu.training.recipe import WhiteBalanceDraw
+
 logger = logging.getLogger(__name__)
 
 # probability at strength 1, and the range each effect's parameter is drawn from
-# White balance: the red and blue gains, each drawn log-uniformly (a warmer or colder camera,
-# dawn light); v2 loses 34 AP50 points under red x1.15, blue x0.85.
+# White balance (v2 loses 34 AP50 points under red x1.15, blue x0.85), drawn one of two ways:
+# - "independent-gains" (recipe v5): the red and blue gains each log-uniform in the range, so a
+#   cast like the test's (red above x1.1 and blue below x0.9) comes up in 1 % of the frames;
+# - "colour-temperature" (v6): one log-uniform warmth, red x g and blue / g, as a camera's white
+#   balance errs and dawn light shifts along the warm-cold axis (x1.25 both ways is about
+#   1,500 K around daylight); that cast comes up in 8 % of the frames.
 WHITE_BALANCE_P, WHITE_BALANCE_GAIN_RANGE = 0.3, (0.85, 1.18)
+WHITE_BALANCE_WARMTH_MAX_GAIN = 1.25
 GAMMA_P, GAMMA_RANGE = 0.2, (0.7, 1.4)  # drawn log-uniformly: as often darker as brighter
 HAZE_P, HAZE_SHARE_RANGE, HAZE_GREY_RANGE = 0.15, (0.05, 0.35), (170.0, 230.0)
 BLUR_P, BLUR_SIGMA_PX_RANGE = 0.15, (0.4, 1.8)
@@ -105,7 +112,22 @@ def jpeg(image: np.ndarray, quality: int) -> np.ndarray:
     return decoded
 
 
-def apply_camera_effects(image: np.ndarray, strength: float, draws: Draws) -> np.ndarray:
+def white_balance_gains(how: WhiteBalanceDraw, draws: Draws) -> tuple[float, float, float]:
+    """Random blue, green and red gains of another camera's white balance."""
+    if how == "colour-temperature":
+        warmth = math.log(WHITE_BALANCE_WARMTH_MAX_GAIN)
+        red_gain = math.exp(draws.uniform(-warmth, warmth))
+        return (1.0 / red_gain, 1.0, red_gain)
+    low, high = (math.log(g) for g in WHITE_BALANCE_GAIN_RANGE)
+    return (math.exp(draws.uniform(low, high)), 1.0, math.exp(draws.uniform(low, high)))
+
+
+def apply_camera_effects(
+    image: np.ndarray,
+    strength: float,
+    draws: Draws,
+    white_balance_draw: WhiteBalanceDraw = "independent-gains",
+) -> np.ndarray:
     """``image`` (BGR uint8) as a random other camera might have delivered it; a new array."""
     out = image
 
@@ -113,10 +135,7 @@ def apply_camera_effects(image: np.ndarray, strength: float, draws: Draws) -> np
         return draws.random() < p * strength
 
     if chance(WHITE_BALANCE_P):
-        low, high = (math.log(g) for g in WHITE_BALANCE_GAIN_RANGE)
-        out = white_balance(
-            out, (math.exp(draws.uniform(low, high)), 1.0, math.exp(draws.uniform(low, high)))
-        )
+        out = white_balance(out, white_balance_gains(white_balance_draw, draws))
     if chance(GAMMA_P):
         out = gamma_curve(out, math.exp(draws.uniform(*(math.log(g) for g in GAMMA_RANGE))))
     if chance(HAZE_P):
@@ -137,19 +156,22 @@ class CameraEffects:
     """An ultralytics transform (a callable on its ``labels`` dict): ``apply_camera_effects``
     on ``labels["img"]``, drawing from the global ``random``."""
 
-    def __init__(self, strength: float) -> None:
+    def __init__(self, strength: float, white_balance_draw: WhiteBalanceDraw) -> None:
         self.strength = strength
+        self.white_balance_draw = white_balance_draw
 
     def __call__(self, labels: dict[str, Any]) -> dict[str, Any]:
-        labels["img"] = apply_camera_effects(labels["img"], self.strength, random)
+        labels["img"] = apply_camera_effects(
+            labels["img"], self.strength, random, self.white_balance_draw
+        )
         return labels
 
 
-def with_camera_effects(transforms: Any, strength: float) -> Any:
-    """``transforms`` (an ultralytics ``Compose``) with ``CameraEffects`` before its last step,
+def with_camera_effects(transforms: Any, effects: CameraEffects) -> Any:
+    """``transforms`` (an ultralytics ``Compose``) with ``effects`` before its last step,
     ``Format``, which turns the image into a tensor; once only."""
     if not any(isinstance(step, CameraEffects) for step in transforms.transforms):
-        transforms.insert(len(transforms.transforms) - 1, CameraEffects(strength))
+        transforms.insert(len(transforms.transforms) - 1, effects)
     return transforms
 
 
@@ -165,8 +187,10 @@ class CameraEffectsRun:
     start checks that the current dataset has them (a no-op when it does).
     """
 
-    def __init__(self, strength: float) -> None:
-        self._strength = strength
+    def __init__(
+        self, strength: float, white_balance_draw: WhiteBalanceDraw = "independent-gains"
+    ) -> None:
+        self._effects = CameraEffects(strength, white_balance_draw)
 
     def install(self, model: Any) -> None:
         model.add_callback("on_pretrain_routine_end", self.on_pretrain_routine_end)
@@ -174,19 +198,23 @@ class CameraEffectsRun:
 
     def on_pretrain_routine_end(self, trainer: Any) -> None:
         self._ensure(trainer.train_loader.dataset)
-        logger.info("camera effects at strength %g in the training transforms", self._strength)
+        logger.info(
+            "camera effects at strength %g (white balance: %s) in the training transforms",
+            self._effects.strength,
+            self._effects.white_balance_draw,
+        )
 
     def on_train_epoch_start(self, trainer: Any) -> None:
         self._ensure(trainer.train_loader.dataset)
 
     def _ensure(self, dataset: Any) -> None:
-        strength = self._strength
+        effects = self._effects
         if not getattr(dataset.build_transforms, WRAPPED_MARK, False):
             build = dataset.build_transforms
 
             def build_with_effects(hyp: Any) -> Any:
-                return with_camera_effects(build(hyp), strength)
+                return with_camera_effects(build(hyp), effects)
 
             setattr(build_with_effects, WRAPPED_MARK, True)
             dataset.build_transforms = build_with_effects
-        dataset.transforms = with_camera_effects(dataset.transforms, strength)
+        dataset.transforms = with_camera_effects(dataset.transforms, effects)

@@ -9,6 +9,9 @@ from typing import Literal, NamedTuple
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+# How ``camera_effects`` draws another camera's white balance (see there).
+WhiteBalanceDraw = Literal["independent-gains", "colour-temperature"]
+
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -29,11 +32,12 @@ class Augmentation(_Strict):
     # ``camera_effects.py``): the strength scales each effect's probability; 0 turns it off.
     # vigifeu applies it, not ultralytics.
     camera_effects: float = Field(default=0.0, ge=0, le=1)
+    camera_white_balance: WhiteBalanceDraw = "independent-gains"
 
     @property
     def ultralytics_settings(self) -> dict[str, float]:
         """The augmentations ultralytics applies itself, as its train arguments."""
-        return self.model_dump(exclude={"camera_effects"})
+        return self.model_dump(exclude={"camera_effects", "camera_white_balance"})
 
 
 class DataPolicy(_Strict):

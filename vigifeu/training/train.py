@@ -113,7 +113,9 @@ def train(
         ResumableRun(recipe.seed, recipe.ema_horizon_epochs)
     ]
     if recipe.augment.camera_effects > 0:
-        callbacks.append(CameraEffectsRun(recipe.augment.camera_effects))
+        callbacks.append(
+            CameraEffectsRun(recipe.augment.camera_effects, recipe.augment.camera_white_balance)
+        )
     if resume and last.exists():
         logger.info("resuming from %s", last)
         model = YOLO(str(last))

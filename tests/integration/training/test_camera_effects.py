@@ -14,6 +14,7 @@ from tests.integration.training.conftest import write_synthetic_dataset
 from vigifeu.training import camera_effects
 from vigifeu.training.camera_effects import CameraEffects, CameraEffectsRun
 from vigifeu.training.hermetic import make_ultralytics_hermetic
+from vigifeu.training.recipe import WhiteBalanceDraw
 
 pytest.importorskip("ultralytics", reason="needs the train extra")
 
@@ -35,9 +36,14 @@ def test_effects_see_each_augmented_frame_before_format_also_after_mosaic_closes
     seen: list[tuple[tuple[int, ...], np.dtype[np.generic]]] = []
     real = camera_effects.apply_camera_effects
 
-    def spy(image: np.ndarray, strength: float, draws: camera_effects.Draws) -> np.ndarray:
+    def spy(
+        image: np.ndarray,
+        strength: float,
+        draws: camera_effects.Draws,
+        white_balance_draw: WhiteBalanceDraw,
+    ) -> np.ndarray:
         seen.append((image.shape, image.dtype))
-        return real(image, strength, draws)
+        return real(image, strength, draws, white_balance_draw)
 
     monkeypatch.setattr(camera_effects, "apply_camera_effects", spy)
     CameraEffectsRun(1.0).on_pretrain_routine_end(

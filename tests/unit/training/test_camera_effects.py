@@ -7,13 +7,16 @@ from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
+import pytest
 
 from vigifeu.training.camera_effects import (
     CameraEffects,
     CameraEffectsRun,
     apply_camera_effects,
+    white_balance_gains,
     with_camera_effects,
 )
+from vigifeu.training.recipe import WhiteBalanceDraw
 
 
 def frame() -> np.ndarray:
@@ -73,7 +76,7 @@ def test_the_effects_go_before_format_once_and_survive_a_rebuild() -> None:
     steps = dataset.transforms.transforms
     assert [type(step) for step in steps[1:]] == [CameraEffects, Format]
     assert steps[1].strength == 0.5
-    with_camera_effects(dataset.transforms, 0.5)
+    with_camera_effects(dataset.transforms, CameraEffects(0.5, "independent-gains"))
     assert len(dataset.transforms.transforms) == 3
     # ultralytics rebuilds the transforms when it closes mosaic: the effects stay.
     rebuilt = dataset.build_transforms(None)
@@ -92,6 +95,25 @@ def test_the_transform_replaces_the_image_in_the_labels() -> None:
     random.seed(3)
     image = frame()
     labels = {"img": image, "cls": np.zeros((0, 1))}
-    outputs = [CameraEffects(1.0)(dict(labels))["img"] for _ in range(10)]
+    outputs = [CameraEffects(1.0, "colour-temperature")(dict(labels))["img"] for _ in range(10)]
     assert any(not np.array_equal(out, image) for out in outputs)
     assert all(out.shape == image.shape for out in outputs)
+
+
+def test_a_colour_temperature_moves_red_and_blue_opposite_ways_and_often_casts_like_the_test() -> (
+    None
+):
+    draws = random.Random(5)
+    warm_casts: dict[WhiteBalanceDraw, int] = {"independent-gains": 0, "colour-temperature": 0}
+    for how in warm_casts:
+        for _ in range(4000):
+            blue, green, red = white_balance_gains(how, draws)
+            assert green == 1.0
+            if how == "colour-temperature":
+                assert red * blue == pytest.approx(1.0)
+                assert 1 / 1.25 <= red <= 1.25
+            # A cast like bench robustness's "white-balance" (red x1.15, blue x0.85).
+            warm_casts[how] += red > 1.1 and blue < 0.9
+    # Of the frames given a white balance: 3 % and 26 % (times its probability 0.3: 1 % and 8 %).
+    assert 60 <= warm_casts["independent-gains"] <= 200
+    assert 950 <= warm_casts["colour-temperature"] <= 1150

@@ -20,10 +20,14 @@ def test_committed_recipes_load(path: Path) -> None:
 
 
 def test_camera_effects_are_vigifeu_s_not_an_ultralytics_argument() -> None:
-    recipe = load_recipe(Path("models/recipes/smoke-fire-v5.yaml"))
-    assert recipe.augment.camera_effects == 1.0
-    settings = recipe.augment.ultralytics_settings
-    assert "camera_effects" not in settings
+    v5 = load_recipe(Path("models/recipes/smoke-fire-v5.yaml"))
+    v6 = load_recipe(Path("models/recipes/smoke-fire-v6.yaml"))
+    assert v5.augment.camera_effects == v6.augment.camera_effects == 1.0
+    # v5 predates the choice and keeps the white balance it was trained with.
+    assert v5.augment.camera_white_balance == "independent-gains"
+    assert v6.augment.camera_white_balance == "colour-temperature"
+    settings = v6.augment.ultralytics_settings
+    assert not {"camera_effects", "camera_white_balance"} & set(settings)
     assert settings["mosaic"] == 1.0
 
 
