@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 from central.events_bus import Change, EventBus
 from central.ingest.consumer import RECONNECT_MAX_S, MqttEndpoint
 from central.ingest.metrics import IngestMetrics
-from central.relay import ChangeRelay, topic_of
+from central.relay import ChangeRelay, RelayedChange, topic_of
 from central.services import Services
 from tests.integration.central.conftest import Publisher, running_central, wait_until
 from tests.support.services import Mosquitto
@@ -134,11 +134,23 @@ def _incident_ids(client: TestClient) -> set[str]:
     return {str(item["id"]) for item in client.get("/api/v1/incidents").json()["items"]}
 
 
-def test_after_a_broker_outage_live_pages_are_told_to_re_read(mosquitto: Mosquitto) -> None:
+def test_after_a_broker_outage_live_pages_are_told_to_re_read(
+    mosquitto: Mosquitto, publisher: Publisher
+) -> None:
     """What others changed while the relay was away is unknown: the streams end, and the pages
     reconnect and re-read everything."""
     with relay(mosquitto, "central-a") as (bus, _):
         watcher = Watcher(bus)
+        # The relay connects in the background; cut the broker only once it is subscribed (a
+        # change of another instance gets through), or its first connection would come after
+        # the outage, and a first connection ends nothing.
+        probe = RelayedChange(kind="camera", key="probe/cam", action="updated", origin="central-z")
+
+        def probe_heard() -> bool:
+            publisher.raw(topic_of("central-z"), probe.model_dump_json().encode())
+            return bool(watcher.changes)
+
+        wait_until(probe_heard, what="the relay's subscription")
         mosquitto.stop()
         time.sleep(0.5)
         assert not watcher.ended  # a lost broker alone ends nothing

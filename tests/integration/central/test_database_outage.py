@@ -80,7 +80,13 @@ def test_alerts_published_while_the_database_is_down_are_stored_when_it_returns(
         )
         time.sleep(OUTAGE_S)
         cluster.resume()
-        wait_until(lambda: services.metrics.snapshot().get("ingested", 0) == 20, what="all 20")
+        # Ingest retries 0.5 s doubling to 30 s apart (central/ingest/batch.py): an outage that
+        # a slow restart stretches past 15.5 s puts the next try up to 16 s after the resume.
+        wait_until(
+            lambda: services.metrics.snapshot().get("ingested", 0) == 20,
+            timeout_s=60,
+            what="all 20",
+        )
         stored = {
             item["alert_id"] for item in client.get("/api/v1/alerts?limit=50").json()["items"]
         }

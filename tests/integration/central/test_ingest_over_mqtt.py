@@ -117,8 +117,12 @@ def test_two_instances_share_the_load_and_store_everything_once(
         ]
         for message in sent:
             publisher.send(message)
+        # Per-message counters follow a batch's "received": wait for them too.
         wait_until(
-            lambda: counters(a).get("received", 0) + counters(b).get("received", 0) >= 30,
+            lambda: all(
+                counters(a).get(name, 0) + counters(b).get(name, 0) >= 30
+                for name in ("received", "ingested")
+            ),
             what="30 messages over both instances",
         )
         # the broker gave each message to one instance: both worked, nothing twice

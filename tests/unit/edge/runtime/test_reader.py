@@ -62,7 +62,9 @@ class FakeSource:
     def grab(self) -> Grab:
         if not self.script:
             self.drained.set()
-            self.release.wait(5)
+            # Held open until teardown (then at once): a hold that ran out while the test looks
+            # would lose the stream under it.
+            self.release.wait(60)
             return Grab.LOST
         step = self.script.pop(0)
         if isinstance(step, str) and step == "end":
@@ -108,7 +110,8 @@ def reading(
     thread.start()
     try:
         if wait:
-            source.drained.wait(5)
+            # Milliseconds here; a generous bound, and a clear failure instead of half a script.
+            assert source.drained.wait(30), "the reader did not play its whole script"
         yield reader, source, clock
     finally:
         stop.set()
