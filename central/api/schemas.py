@@ -162,7 +162,7 @@ class CameraPublic(Public):
 class HealthPublic(Public):
     status: Literal["ok", "degraded"]
     database: bool
-    mqtt_connected: bool
+    mqtt_connected: bool  # connected and subscribed: alerts reach this instance
     instance_id: str
     schema_revision: str | None
 

@@ -114,6 +114,8 @@ class MqttConsumer:
         self._store = store
         self._stop = stop
         self._queue: queue.Queue[Received] = queue.Queue(QUEUE_SIZE)
+        # Set once the broker has granted the subscription (SUBACK), not at CONNACK: until then
+        # alerts published for this instance's group are not yet routed to it.
         self._connected = threading.Event()
         # Counts connections: set by paho's thread on connect, read by the worker.
         self._connection = 0
@@ -132,6 +134,7 @@ class MqttConsumer:
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
         client.on_connect_fail = self._on_connect_fail
+        client.on_subscribe = self._on_subscribe
         client.on_message = self._on_message
         return client
 
@@ -169,6 +172,15 @@ class MqttConsumer:
         self._connection += 1
         logger.info("ingest connected (session present: %s)", flags.session_present)
         client.subscribe(subscriptions(self._config.share_group))
+
+    def _on_subscribe(
+        self, _client: mqtt.Client, _userdata: Any, _mid: int, reasons: list[Any], _props: Any
+    ) -> None:
+        refused = [str(reason) for reason in reasons if reason.is_failure]
+        if refused:
+            # e.g. an ACL that does not allow the topics: nothing will arrive, say why.
+            logger.error("broker refused the ingest subscription: %s", ", ".join(refused))
+            return
         self._connected.set()
 
     def _on_connect_fail(self, _client: mqtt.Client, _userdata: Any) -> None:

@@ -88,8 +88,6 @@ def running_central(
     with TestClient(create_app(config, plugins=[])) as client:
         services: Services = client.app.state.services  # type: ignore[attr-defined]
         assert services.consumer is not None
-        assert services.consumer.wait_connected(10), "central did not connect to the broker"
-        # the subscription is sent on connect; let the broker register it
-        wait_until(lambda: client.get("/api/v1/health").json()["mqtt_connected"])
-        time.sleep(0.3)
+        assert services.consumer.wait_connected(10), "central did not subscribe at the broker"
+        assert client.get("/api/v1/health").json()["mqtt_connected"]
         yield client
