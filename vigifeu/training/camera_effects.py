@@ -42,8 +42,9 @@ logger = logging.getLogger(__name__)
 # - "independent-gains" (recipe v5): the red and blue gains each log-uniform in the range, so a
 #   cast like the test's (red above x1.1 and blue below x0.9) comes up in 1 % of the frames;
 # - "colour-temperature" (v6): one log-uniform warmth, red x g and blue / g, as a camera's white
-#   balance errs and dawn light shifts along the warm-cold axis (x1.25 both ways is about
-#   1,500 K around daylight); that cast comes up in 8 % of the frames.
+#   balance errs and dawn light shifts along the warm-cold axis (x1.25 either way: light of
+#   4,200 to 8,000 K on a camera balanced for 5,500 K, by Planck's law at 600 and 450 nm);
+#   that cast comes up in 8 % of the frames.
 WHITE_BALANCE_P, WHITE_BALANCE_GAIN_RANGE = 0.3, (0.85, 1.18)
 WHITE_BALANCE_WARMTH_MAX_GAIN = 1.25
 GAMMA_P, GAMMA_RANGE = 0.2, (0.7, 1.4)  # drawn log-uniformly: as often darker as brighter
