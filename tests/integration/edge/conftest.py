@@ -219,6 +219,9 @@ class Recorder:
         self._client.loop_stop()
         self._client.disconnect()
 
+    def connected(self) -> bool:
+        return self._client.is_connected()
+
     def snapshot(self) -> list[Received]:
         with self._lock:
             return list(self.messages)

@@ -182,7 +182,7 @@ def test_a_30_s_broker_outage_mid_event_loses_nothing_and_keeps_order(
             in_outbox = missing & set(outbox_alert_ids(tmp_path / "outbox.sqlite3"))
             raise AssertionError(
                 f"{error}; {len(missing)} of {len(held)} missing, {len(in_outbox)} of them "
-                "still in the edge's outbox"
+                f"still in the edge's outbox; recorder connected: {recorder.connected()}"
             ) from error
     stored = stored_alert_ids(caplog)
     messages = recorder.wait_for(
