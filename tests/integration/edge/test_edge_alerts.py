@@ -135,7 +135,7 @@ def stored_alert_ids(caplog: pytest.LogCaptureFixture) -> list[str]:
 
 # Failed 2 of about 10 full-suite runs on 2026-11-30 (CI and a fresh clone): some alerts stored
 # during the outage had not arrived 60 s after the broker came back, while later ones did; once
-# in 17 runs of this test alone, with another suite loading the machine. Cause not found yet;
+# in 20 runs of this test alone, with another suite loading the machine. Cause not found yet;
 # the failure message says whether the missing alerts are still in the outbox. Kept running
 # and reported, not hidden.
 @pytest.mark.xfail(strict=False, reason="intermittent: alerts missing after the broker restart")
