@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import os
+import threading
 import time
 
 import cv2
 import numpy as np
 import onnxruntime as ort
 import paho.mqtt.client as mqtt
+import paho.mqtt.publish as publish
 import pytest
 import sqlalchemy
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
 
 from tests.support.services import Mosquitto, RtspCamera
 
@@ -36,6 +40,47 @@ def test_mosquitto_delivers_qos1_and_survives_restart(mosquitto: Mosquitto) -> N
     assert received == [b"hello"]
     mosquitto.stop()
     mosquitto.start()
+
+
+def test_mosquitto_keeps_a_persistent_session_and_its_queue_across_a_restart(
+    mosquitto: Mosquitto,
+) -> None:
+    """The outage tests rely on it: the subscriber may reconnect after the edge has published."""
+    received: list[bytes] = []
+    session_present: list[bool] = []
+    subscriber = mqtt.Client(
+        mqtt.CallbackAPIVersion.VERSION2, client_id="persistent", protocol=mqtt.MQTTv5
+    )
+    subscriber.on_message = lambda _c, _u, message: received.append(message.payload)
+    subscriber.on_connect = lambda _c, _u, flags, *_: session_present.append(flags.session_present)
+    properties = Properties(PacketTypes.CONNECT)
+    properties.SessionExpiryInterval = 600
+    subscriber.connect("127.0.0.1", mosquitto.port, clean_start=False, properties=properties)
+    subscriber.loop_start()
+    try:
+        subscribed = threading.Event()
+        subscriber.on_subscribe = lambda *_: subscribed.set()
+        subscriber.subscribe("t/#", qos=1)
+        assert subscribed.wait(5)
+    finally:
+        subscriber.loop_stop()
+        subscriber.disconnect()
+
+    mosquitto.stop()
+    mosquitto.start()
+    publish.single("t/x", b"queued", qos=1, hostname="127.0.0.1", port=mosquitto.port)
+
+    subscriber.reconnect()
+    subscriber.loop_start()
+    try:
+        deadline = time.monotonic() + 5
+        while not received and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        subscriber.loop_stop()
+        subscriber.disconnect()
+    assert session_present == [False, True]
+    assert received == [b"queued"]
 
 
 def test_postgres_database_is_usable(postgres_url: str) -> None:

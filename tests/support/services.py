@@ -56,27 +56,33 @@ def _stop(process: subprocess.Popen[bytes] | None, sig: int = signal.SIGTERM) ->
 
 
 class Mosquitto:
-    """A real broker on 127.0.0.1:<port>; persistence on, so a restart keeps queued sessions."""
+    """A real broker on 127.0.0.1:<port>; persistence on, so a restart keeps queued sessions.
 
-    def __init__(self, workdir: Path, port: int | None = None) -> None:
+    ``settings`` replaces the test settings below (the listener and the user stay the test's).
+    """
+
+    def __init__(self, workdir: Path, port: int | None = None, settings: str | None = None) -> None:
         self.port = port or free_port()
         self.workdir = workdir
         self.process: subprocess.Popen[bytes] | None = None
         workdir.mkdir(parents=True, exist_ok=True)
-        # Started as root, mosquitto drops to user "mosquitto": let it write its files.
-        if os.geteuid() == 0:
-            with contextlib.suppress(KeyError):
-                user = pwd.getpwnam("mosquitto")
-                os.chown(workdir, user.pw_uid, user.pw_gid)
         self.config = workdir / "mosquitto.conf"
         self.config.write_text(
             f"listener {self.port} 127.0.0.1\n"
-            "allow_anonymous true\n"
-            "persistence true\n"
-            f"persistence_location {workdir}/\n"
-            "autosave_interval 1\n"
+            # Started as root, mosquitto drops to user "mosquitto" by default, which cannot enter
+            # pytest's private (0700) folders: every save of its persistence file failed, so a
+            # restart lost the sessions it was meant to keep. It stays the user running the tests.
+            f"user {pwd.getpwuid(os.geteuid()).pw_name}\n"
             "log_dest stdout\n"
-            "max_queued_messages 100000\n"
+            + (
+                settings
+                if settings is not None
+                else "allow_anonymous true\n"
+                "persistence true\n"
+                f"persistence_location {workdir}/\n"
+                "autosave_interval 1\n"
+                "max_queued_messages 100000\n"
+            )
         )
 
     @property

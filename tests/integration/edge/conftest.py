@@ -191,6 +191,8 @@ class Recorder:
     def __init__(self, port: int) -> None:
         self.port = port
         self.messages: list[Received] = []
+        # One flag per connection: whether the broker still had this subscriber's session.
+        self.sessions_present: list[bool] = []
         self._lock = threading.Lock()
         self._client = mqtt.Client(
             mqtt.CallbackAPIVersion.VERSION2,
@@ -201,7 +203,10 @@ class Recorder:
         self._client.on_message = self._on_message
         self._client.reconnect_delay_set(min_delay=1, max_delay=1)
 
-    def _on_connect(self, client: mqtt.Client, *_: Any) -> None:
+    def _on_connect(
+        self, client: mqtt.Client, _userdata: Any, flags: mqtt.ConnectFlags, *_: Any
+    ) -> None:
+        self.sessions_present.append(flags.session_present)
         client.subscribe("vigifeu/v1/#", qos=1)
 
     def _on_message(self, _client: mqtt.Client, _userdata: Any, message: mqtt.MQTTMessage) -> None:
@@ -218,9 +223,6 @@ class Recorder:
     def stop(self) -> None:
         self._client.loop_stop()
         self._client.disconnect()
-
-    def connected(self) -> bool:
-        return self._client.is_connected()
 
     def snapshot(self) -> list[Received]:
         with self._lock:
