@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -17,22 +16,10 @@ from central.app import create_app
 from central.services import Services
 from central.settings import CentralSettings
 from tests.support.services import Mosquitto
+from tests.support.waiting import wait_until
 from tests.unit.central.conftest import database_url, sqlite_url
 
-__all__ = ["database_url", "sqlite_url"]
-
-WAIT_S = 20.0
-
-
-def wait_until(predicate: Callable[[], Any], timeout_s: float = WAIT_S, what: str = "") -> Any:
-    """Poll ``predicate`` every 50 ms until it returns something truthy; fail after the timeout."""
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.05)
-    pytest.fail(f"timed out after {timeout_s} s waiting for {what or predicate}")
+__all__ = ["database_url", "sqlite_url", "wait_until"]
 
 
 class Publisher:

@@ -9,8 +9,7 @@ import email
 import email.policy
 import json
 import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -28,6 +27,7 @@ from central.console.settings import ConsoleSettings
 from central.db import make_engine, make_session_factory
 from central.settings import CentralSettings
 from tests.support.services import REPO_ROOT, Mosquitto, free_port, wait_for_port
+from tests.support.waiting import wait_until
 
 CHROMIUM = Path("/usr/bin/chromium")
 ADMIN = ("chef-de-salle", "mot-de-passe-de-test")
@@ -37,17 +37,6 @@ ESCALATION_AFTER_S = 4.0
 # default). Requirements with a deadline (the 2 s live push) pass their own timeout.
 EXPECT_TIMEOUT_MS = 15_000
 SCREENSHOTS = REPO_ROOT / "runs" / "screenshots" / "console"
-
-
-def wait_until(condition: Callable[[], Any], timeout_s: float, what: str) -> Any:
-    """Poll ``condition`` (a test-side check, not product behaviour) until truthy or timeout."""
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out after {timeout_s} s waiting for {what}")
 
 
 @dataclass

@@ -21,7 +21,6 @@ from tests.integration.console.conftest import (
     ESCALATION_AFTER_S,
     EXPECT_TIMEOUT_MS,
     Central,
-    wait_until,
 )
 from tests.integration.console.scenario import (
     CABANELLE,
@@ -30,6 +29,7 @@ from tests.integration.console.scenario import (
     heartbeat,
     publish,
 )
+from tests.support.waiting import wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 
