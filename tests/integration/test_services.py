@@ -17,6 +17,7 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
 from tests.support.services import Mosquitto, RtspCamera
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -31,9 +32,7 @@ def test_mosquitto_delivers_qos1_and_survives_restart(mosquitto: Mosquitto) -> N
     try:
         time.sleep(0.3)
         client.publish("t/x", b"hello", qos=1).wait_for_publish(5)
-        deadline = time.monotonic() + 5
-        while not received and time.monotonic() < deadline:
-            time.sleep(0.05)
+        wait_until(lambda: received, 5, "the message")
     finally:
         client.loop_stop()
         client.disconnect()
@@ -73,9 +72,7 @@ def test_mosquitto_keeps_a_persistent_session_and_its_queue_across_a_restart(
     subscriber.reconnect()
     subscriber.loop_start()
     try:
-        deadline = time.monotonic() + 5
-        while not received and time.monotonic() < deadline:
-            time.sleep(0.05)
+        wait_until(lambda: received, 5, "the message queued for the session")
     finally:
         subscriber.loop_stop()
         subscriber.disconnect()
