@@ -1,7 +1,7 @@
 """The production broker settings of deploy/mosquitto/ do what vigifeu relies on.
 
-A real Mosquitto runs with deploy/mosquitto/vigifeu.conf and its ACL; only the listener (no TLS
-on loopback) and the file paths are the test's.
+A real Mosquitto runs with deploy/mosquitto/vigifeu.conf included as on Debian, and its ACL;
+only the listener (no TLS on loopback) and the file paths are the test's.
 """
 
 from __future__ import annotations
@@ -33,14 +33,15 @@ WAIT_S = 10
 
 
 def settings_for_test(workdir: Path) -> str:
-    """deploy/mosquitto/vigifeu.conf without its TLS listener, its paths in ``workdir``."""
+    """Debian's stock mosquitto.conf (persistence in a folder, conf.d included), with
+    deploy/mosquitto/vigifeu.conf in that conf.d, less its TLS listener, its files in ``workdir``.
+    """
     swapped = {
         "listener": None,  # the test's own, on loopback
         "certfile": None,
         "keyfile": None,
         "password_file": f"password_file {workdir / 'vigifeu.passwd'}",
         "acl_file": f"acl_file {DEPLOY / 'vigifeu.acl'}",
-        "persistence_location": f"persistence_location {workdir}/",
     }
     lines, seen = [], set()
     for line in (DEPLOY / "vigifeu.conf").read_text().splitlines():
@@ -50,7 +51,10 @@ def settings_for_test(workdir: Path) -> str:
             line = swapped[key] or ""
         lines.append(line)
     assert seen == set(swapped), f"vigifeu.conf no longer sets {set(swapped) - seen}"
-    return "\n".join(lines) + "\n"
+    included = workdir / "conf.d"
+    included.mkdir()
+    (included / "vigifeu.conf").write_text("\n".join(lines) + "\n")
+    return f"persistence true\npersistence_location {workdir}/\ninclude_dir {included}\n"
 
 
 @pytest.fixture
