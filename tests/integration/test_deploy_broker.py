@@ -9,7 +9,7 @@ from __future__ import annotations
 import subprocess
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -150,8 +150,11 @@ class Peer:
         self.client.loop_stop()
 
 
+MakePeer = Callable[..., Peer]
+
+
 @pytest.fixture
-def peers(broker: Mosquitto) -> Iterator[Any]:
+def peers(broker: Mosquitto) -> Iterator[MakePeer]:
     opened: list[Peer] = []
 
     def make(user: str | None, client_id: str | None = None) -> Peer:
@@ -164,13 +167,13 @@ def peers(broker: Mosquitto) -> Iterator[Any]:
         peer.close()
 
 
-def test_nobody_gets_in_without_a_login(peers: Any) -> None:
+def test_nobody_gets_in_without_a_login(peers: MakePeer) -> None:
     assert peers(None).connect()[0].is_failure
     assert peers("intruder").connect()[0].is_failure
 
 
 def test_an_edge_box_publishes_its_own_site_only_and_central_reads_every_site(
-    peers: Any,
+    peers: MakePeer,
 ) -> None:
     central = peers("central")
     assert not central.connect()[0].is_failure
@@ -194,7 +197,7 @@ def test_an_edge_box_publishes_its_own_site_only_and_central_reads_every_site(
 
 
 def test_what_the_broker_acknowledged_survives_its_restart_until_central_takes_it(
-    broker: Mosquitto, peers: Any
+    broker: Mosquitto, peers: MakePeer
 ) -> None:
     central = peers("central", client_id="central-a")
     assert central.connect(persistent=True) == (ReasonCode(PacketTypes.CONNACK, "Success"), False)
