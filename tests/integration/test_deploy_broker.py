@@ -21,9 +21,13 @@ from paho.mqtt.reasoncodes import ReasonCode
 
 from central.ingest.consumer import subscriptions
 from contracts import MessageKind, topic_for
+from edge.publish.broker import Broker
+from edge.publish.mqtt import MqttPublisher
+from edge.publish.outbox import Outbox
 from tests.conftest import _require
 from tests.support.services import REPO_ROOT, Mosquitto
 from tests.support.waiting import wait_until
+from tests.unit.edge.runtime.factories import make_alert
 
 pytestmark = pytest.mark.integration
 
@@ -226,3 +230,44 @@ def test_what_the_broker_acknowledged_survives_its_restart_until_central_takes_i
     back = peers("central", client_id="central-a")
     assert back.connect(persistent=True)[1] is True  # the session is still there
     back.wait(lambda: alert in back.messages, "the alert queued before the crash")
+
+
+@pytest.mark.parametrize("configured_site", ["cabanelle", "vescavo"])
+def test_an_edge_box_keeps_the_alerts_the_broker_refuses(
+    broker: Mosquitto,
+    peers: MakePeer,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+    configured_site: str,
+) -> None:
+    """Logged in as cabanelle, a box whose camera config says another site is refused: its
+    alert stays in its outbox, for the next start once the login or the config is fixed."""
+    central = peers("central")
+    central.connect()
+    central.subscribe(subscriptions("vigifeu-central"))
+    outbox = Outbox(tmp_path / "outbox.sqlite3", max_alerts=10)
+    alert = make_alert().model_copy(update={"site_id": configured_site})
+    outbox.put(alert)
+    login = Broker("127.0.0.1", broker.port, False, "cabanelle", PASSWORDS["cabanelle"])
+    publisher = MqttPublisher(login, outbox, configured_site)
+    thread = threading.Thread(target=publisher.run)
+    thread.start()
+    try:
+        wait_until(
+            lambda: publisher.stats().alerts_acknowledged + publisher.stats().alerts_rejected,
+            timeout_s=WAIT_S,
+            what="the broker's answer",
+        )
+    finally:
+        publisher.close()
+        thread.join(30)
+        stats, kept = publisher.stats(), outbox.depth()
+        outbox.close()
+    topic = topic_for(configured_site, alert.camera_id, MessageKind.ALERT)
+    if configured_site == "cabanelle":
+        assert (stats.alerts_acknowledged, stats.alerts_rejected, kept) == (1, 0, 0)
+        central.wait(lambda: topic in central.messages, "the alert at central")
+    else:
+        assert (stats.alerts_acknowledged, stats.alerts_rejected, kept) == (0, 1, 1)
+        assert "broker refused alert row 1: Not authorized" in caplog.text
+        assert topic not in central.messages
