@@ -46,6 +46,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
 import urllib.request
 import uuid
 from collections import defaultdict
@@ -455,6 +456,16 @@ def _get(port: int, path: str) -> Any:
         return json.load(response)
 
 
+def _health(port: int) -> Any:
+    """``/api/v1/health`` answers 503, with the same body, until ingest is subscribed."""
+    try:
+        return _get(port, "/api/v1/health")
+    except urllib.error.HTTPError as error:
+        if error.code != 503:
+            raise
+        return json.load(error)
+
+
 def _received(ports: Sequence[int]) -> int:
     """Messages the central instances received, all together."""
     return sum(int(_get(port, "/api/v1/metrics")["counters"].get("received", 0)) for port in ports)
@@ -572,7 +583,7 @@ def _start_central(
     )
     _wait_port(http_port, central, 120)
     deadline = time.monotonic() + 30
-    while not _get(http_port, "/api/v1/health")["mqtt_connected"]:
+    while not _health(http_port)["mqtt_connected"]:
         if time.monotonic() > deadline:
             raise TimeoutError("central did not connect to the broker")
         time.sleep(0.1)
