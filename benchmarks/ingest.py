@@ -456,7 +456,7 @@ def _get(port: int, path: str) -> Any:
         return json.load(response)
 
 
-def _health(port: int) -> Any:
+def central_health(port: int) -> Any:
     """``/api/v1/health`` answers 503, with the same body, until ingest is subscribed."""
     try:
         return _get(port, "/api/v1/health")
@@ -583,7 +583,7 @@ def _start_central(
     )
     _wait_port(http_port, central, 120)
     deadline = time.monotonic() + 30
-    while not _health(http_port)["mqtt_connected"]:
+    while not central_health(http_port)["mqtt_connected"]:
         if time.monotonic() > deadline:
             raise TimeoutError("central did not connect to the broker")
         time.sleep(0.1)

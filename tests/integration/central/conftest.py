@@ -16,10 +16,9 @@ from central.app import create_app
 from central.services import Services
 from central.settings import CentralSettings
 from tests.support.services import Mosquitto
-from tests.support.waiting import wait_until
 from tests.unit.central.conftest import database_url, sqlite_url
 
-__all__ = ["database_url", "sqlite_url", "wait_until"]
+__all__ = ["database_url", "sqlite_url"]
 
 
 class Publisher:

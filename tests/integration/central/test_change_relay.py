@@ -17,8 +17,9 @@ from central.ingest.consumer import RECONNECT_MAX_S, MqttEndpoint
 from central.ingest.metrics import IngestMetrics
 from central.relay import ChangeRelay, RelayedChange, topic_of
 from central.services import Services
-from tests.integration.central.conftest import Publisher, running_central, wait_until
+from tests.integration.central.conftest import Publisher, running_central
 from tests.support.services import Mosquitto
+from tests.support.waiting import wait_until
 from tests.unit.central.builders import CABANELLE, alert
 
 pytestmark = pytest.mark.integration

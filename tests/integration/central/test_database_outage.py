@@ -13,8 +13,9 @@ from collections.abc import Iterator
 import psycopg
 import pytest
 
-from tests.integration.central.conftest import Publisher, running_central, wait_until
+from tests.integration.central.conftest import Publisher, running_central
 from tests.support.services import Mosquitto, Postgres
+from tests.support.waiting import wait_until
 from tests.unit.central.builders import CABANELLE, alert, later
 
 pytestmark = pytest.mark.integration

@@ -15,8 +15,9 @@ from benchmarks.ingest import Fire
 from benchmarks.ingest import _event as bench_event
 from benchmarks.ingest import _eyes as bench_eyes
 from benchmarks.ingest import _fires as bench_fires
-from tests.integration.central.conftest import Publisher, running_central, wait_until
+from tests.integration.central.conftest import Publisher, running_central
 from tests.support.services import Mosquitto
+from tests.support.waiting import wait_until
 from tests.unit.central.builders import (
     CABANELLE,
     COURMETTES,

@@ -15,7 +15,6 @@ import subprocess
 import sys
 import threading
 import time
-import urllib.error
 import urllib.request
 import uuid
 from collections.abc import Iterator
@@ -24,8 +23,10 @@ from typing import Any
 
 import pytest
 
-from tests.integration.central.conftest import Publisher, wait_until
+from benchmarks.ingest import central_health
+from tests.integration.central.conftest import Publisher
 from tests.support.services import Mosquitto, free_port, wait_for_port
+from tests.support.waiting import wait_until
 from tests.unit.central.builders import CABANELLE, alert, box, later
 
 pytestmark = pytest.mark.integration
@@ -63,7 +64,7 @@ class CentralProcess:
                 self.command, stdout=log, stderr=subprocess.STDOUT, env=self.env
             )
         wait_for_port(self.port, 60, self.process)
-        wait_until(lambda: self.health()["mqtt_connected"], what="ingest connected")
+        wait_until(lambda: central_health(self.port)["mqtt_connected"], what="ingest connected")
 
     def kill(self) -> None:
         assert self.process is not None
@@ -78,16 +79,6 @@ class CentralProcess:
     def get(self, path: str) -> Any:
         with urllib.request.urlopen(f"http://127.0.0.1:{self.port}{path}", timeout=5) as response:
             return json.load(response)
-
-    def health(self) -> Any:
-        """Answered 503, with the same body, until ingest is subscribed (under load, for a while
-        after the HTTP port opens)."""
-        try:
-            return self.get("/api/v1/health")
-        except urllib.error.HTTPError as error:
-            if error.code != 503:
-                raise
-            return json.load(error)
 
 
 @pytest.fixture

@@ -14,8 +14,8 @@ import httpx
 import pytest
 
 from central.main import GRACEFUL_SHUTDOWN_S
-from tests.integration.central.conftest import wait_until
 from tests.support.services import Mosquitto, free_port
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.integration
 
