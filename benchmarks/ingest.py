@@ -58,7 +58,7 @@ from typing import Any
 
 import numpy as np
 from pyproj import Geod
-from sqlalchemy import select
+from sqlalchemy import make_url, select
 
 import contracts
 from central.db import Event, make_engine
@@ -109,7 +109,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=FIRE_SPACING_S,
         help="capture time between two fires' starts (each burns 60 s x updates)",
     )
-    parser.add_argument("--db", help="database URL for central (default: a fresh SQLite file)")
+    parser.add_argument(
+        "--db", help="database URL for central, an empty database (default: a fresh SQLite file)"
+    )
     parser.add_argument("--latency-alerts", type=int, default=20)
     parser.add_argument(
         "--instances", type=int, default=1, help="central processes sharing the subscription"
@@ -309,6 +311,16 @@ def score_clustering(
         sum(len(fires) > 1 for fires in fires_of.values()),
         sum(len(incidents) > 1 for incidents in incidents_of.values()),
     )
+
+
+def used_database_error(database_url: str) -> str | None:
+    """Why the (migrated) database cannot take a run, or None: clustering is scored against
+    this run's fires, so events stored by an earlier run would be scored as unknown fires."""
+    stored = len(_incident_of_event(database_url))
+    if not stored:
+        return None
+    shown = make_url(database_url).render_as_string(hide_password=True)
+    return f"--db {shown} already holds {stored} event(s) of an earlier run: give the benchmark an empty database"
 
 
 def _incident_of_event(database_url: str) -> dict[uuid.UUID, int]:
@@ -612,6 +624,9 @@ def run(args: argparse.Namespace) -> int:
                 process, http_port = _start_central(database_url, port, workdir, instance)
                 centrals.append(process)
                 http_ports.append(http_port)
+            if error := used_database_error(database_url):  # the centrals have migrated it
+                logger.error("%s", error)
+                return 2
             central = central_rate(workload, port, broker, centrals, http_ports, workdir)
             counters = [_get(p, "/api/v1/metrics")["counters"] for p in http_ports]
             incidents = _get(http_ports[0], "/api/v1/incidents?limit=500")

@@ -6,6 +6,9 @@ import collections
 import json
 import uuid
 
+import pytest
+from sqlalchemy.orm import Session, sessionmaker
+
 import contracts
 from benchmarks.ingest import (
     CROP_SNAPSHOT_BYTES,
@@ -13,7 +16,10 @@ from benchmarks.ingest import (
     ClusteringScore,
     make_workload,
     score_clustering,
+    used_database_error,
 )
+from central.incidents.service import ingest_alert
+from tests.unit.central.builders import CABANELLE, FakeLocator, alert
 
 
 def test_workload_is_valid_alerts_two_sites_per_fire() -> None:
@@ -53,3 +59,16 @@ def test_clustering_is_scored_against_the_simulated_fires() -> None:
 def test_the_workload_knows_which_fire_each_event_shows() -> None:
     workload = make_workload(fires=3, updates=1, seed=1)
     assert sorted(collections.Counter(workload.fire_of_event.values()).values()) == [2, 2, 2]
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_database_with_an_earlier_runs_events_is_refused(
+    database_url: str, sessions: sessionmaker[Session], locator: FakeLocator
+) -> None:
+    assert used_database_error(database_url) is None
+    with sessions() as session:
+        ingest_alert(session, alert(CABANELLE, azimuth_deg=240.0), locator)
+        session.commit()
+    error = used_database_error(database_url)
+    assert error is not None
+    assert "already holds 1 event(s)" in error
