@@ -1,7 +1,8 @@
 """``vigifeu bench accuracy``: per-frame AP, P/R/F1 and negatives of a model on a YOLO split.
 
 The model runs through the edge's ``OnnxDetector`` with a score floor of 0.001 (ultralytics' val
-floor: AP needs the low-score tail of the ranking); P/R/F1 and the negatives are then read at the
+floor: AP needs the low-score tail of the ranking), on the frame and its mirror as the edge runs
+it by default (``mirror``; off: the frame alone); P/R/F1 and the negatives are then read at the
 operating threshold (registry entry, or ``threshold``).
 """
 
@@ -18,12 +19,14 @@ from benchmarks.frames import Image, make_frame, read_image, with_progress
 from benchmarks.metrics import ClassMatches, ImageBoxes, class_metrics, match_class
 from benchmarks.model import DEFAULT_REGISTRY, BenchModel, load_model
 from benchmarks.report import markdown_table, write_json
+from edge.config import Detector as DetectorConfig
 from edge.messages import FrameDetections
 
 logger = logging.getLogger(__name__)
 
 AP_SCORE_FLOOR = 0.001
 DEFAULT_THREADS = 2
+EDGE_MIRRORS: bool = DetectorConfig.model_fields["mirror"].default
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +56,7 @@ def predict_split(
     *,
     threads: int = DEFAULT_THREADS,
     transform: Callable[[Image, int], Image] | None = None,
+    mirror: bool = EDGE_MIRRORS,
 ) -> tuple[ImageBoxes, ...]:
     """The edge detector's boxes on each image, after ``transform(image, index)`` if given."""
     from edge.detect.onnx_detector import OnnxDetector
@@ -63,6 +67,7 @@ def predict_split(
         threads=threads,
         score_floor=AP_SCORE_FLOOR,
         iou_threshold=model.iou_threshold,
+        mirror=mirror,
     )
     label = f"accuracy {split.data_yaml.parent.name}/{split.split}"
     predictions = []
@@ -80,6 +85,8 @@ def measure(
     predictions: tuple[ImageBoxes, ...],
     model: BenchModel,
     threshold: float,
+    *,
+    mirror: bool,
 ) -> tuple[tuple[ClassMatches, ...], dict[str, Any]]:
     """Matches per class and the ``metrics.json`` document."""
     truths = [image.truth for image in split.images]
@@ -96,6 +103,7 @@ def measure(
             for name, found in zip(split.class_names, matches, strict=True)
         },
         "threshold": threshold,
+        "views": 2 if mirror else 1,  # the frame, and its mirror
         "negatives": {"images": len(negatives), "with_detection": flagged},
         "model": {"name": model.info.name, "sha256": model.info.sha256},
     }
@@ -112,12 +120,13 @@ def run_accuracy(
     limit: int | None = None,
     threads: int = DEFAULT_THREADS,
     transform: Callable[[Image, int], Image] | None = None,
+    mirror: bool = EDGE_MIRRORS,
 ) -> AccuracyRun:
     loaded = load_model(model, registry)
     data = load_split(data_yaml, split, limit)
     operating = loaded.score_threshold if threshold is None else threshold
-    predictions = predict_split(data, loaded, threads=threads, transform=transform)
-    matches, metrics = measure(data, predictions, loaded, operating)
+    predictions = predict_split(data, loaded, threads=threads, transform=transform, mirror=mirror)
+    matches, metrics = measure(data, predictions, loaded, operating, mirror=mirror)
     return AccuracyRun(data, loaded, operating, predictions, matches, metrics)
 
 
@@ -151,7 +160,8 @@ def report_markdown(run: AccuracyRun, command: str) -> str:
             "",
             f"Model `{run.model.path}` ({run.model.info.version}, sha256 "
             f"`{run.model.info.sha256[:12]}…`), {metrics['images']} images, operating threshold "
-            f"{run.threshold:g} (P/R/F1 at IoU 0.5), NMS IoU {run.model.iou_threshold:g}.",
+            f"{run.threshold:g} (P/R/F1 at IoU 0.5), NMS IoU {run.model.iou_threshold:g}, "
+            f"{_VIEWS[metrics['views']]}.",
             "",
             markdown_table(
                 ["class", "boxes", "AP50", "AP50-95", "precision", "recall", "F1"], rows
@@ -171,6 +181,9 @@ def report_markdown(run: AccuracyRun, command: str) -> str:
             "",
         ]
     )
+
+
+_VIEWS = {1: "the frame alone", 2: "the frame and its mirror, averaged (as the edge runs)"}
 
 
 def write_outputs(run: AccuracyRun, out: Path, command: str) -> None:

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol, cast
 
+from benchmarks.accuracy import EDGE_MIRRORS
 from benchmarks.model import DEFAULT_REGISTRY
 from benchmarks.sequences import DEFAULT_FRAME_INTERVAL_S
 
@@ -78,6 +79,16 @@ def _model_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--threads", type=int, default=2, help="onnxruntime intra-op threads")
 
 
+def add_mirror_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--mirror",
+        action=argparse.BooleanOptionalAction,
+        default=EDGE_MIRRORS,
+        help="run the frame and its mirror, boxes averaged, as the edge does by default "
+        "(--no-mirror: the frame alone)",
+    )
+
+
 def _add_accuracy(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data", type=Path, required=True, help="YOLO data.yaml")
     parser.add_argument("--split", choices=["train", "val", "test"], default="val")
@@ -85,6 +96,7 @@ def _add_accuracy(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--threshold", type=float, help="operating score (default: the registry's)")
     parser.add_argument("--limit", type=int, help="first N images only")
+    add_mirror_option(parser)
 
 
 def _add_sequences(parser: argparse.ArgumentParser) -> None:
@@ -98,6 +110,7 @@ def _add_sequences(parser: argparse.ArgumentParser) -> None:
         help="spacing of a timeline that has no unix_time",
     )
     parser.add_argument("--camera-config", type=Path, help="take thresholds and masks from it")
+    add_mirror_option(parser)
     parser.add_argument("--camera", help="camera id in --camera-config (default: the first)")
     for name, kind in (
         ("detection-score", float),

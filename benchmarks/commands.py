@@ -58,6 +58,7 @@ def accuracy(args: argparse.Namespace, command: str) -> int:
             threshold=args.threshold,
             limit=args.limit,
             threads=args.threads,
+            mirror=args.mirror,
         )
         write_outputs(run, args.out, command)
 
@@ -75,7 +76,9 @@ def _thresholds(args: argparse.Namespace, base: Thresholds) -> Thresholds:
     return Thresholds.model_validate({**base.model_dump(), **chosen})
 
 
-def _detector(model: BenchModel, threads: int, score_floor: float, tiles: int = 1) -> Any:
+def _detector(
+    model: BenchModel, threads: int, score_floor: float, *, tiles: int = 1, mirror: bool
+) -> Any:
     from edge.detect.onnx_detector import OnnxDetector
 
     return OnnxDetector(
@@ -85,6 +88,7 @@ def _detector(model: BenchModel, threads: int, score_floor: float, tiles: int = 
         score_floor=score_floor,
         iou_threshold=model.iou_threshold,
         tiles=tiles,
+        mirror=mirror,
     )
 
 
@@ -107,7 +111,7 @@ def sequences(args: argparse.Namespace, command: str) -> int:
         thresholds = _thresholds(args, base)
         camera = bench_camera(thresholds, configured)
         floor = min(TIMELINE_SCORE_FLOOR, thresholds.detection_score)
-        detector = _detector(model, args.threads, floor)
+        detector = _detector(model, args.threads, floor, mirror=args.mirror)
         timelines = read_timelines(args.sequences, args.frame_interval_s)
         metrics, outcomes = run_sequences(timelines, detector, camera)
         metrics["thresholds"] = thresholds.model_dump()
@@ -159,7 +163,11 @@ def video(args: argparse.Namespace, command: str) -> int:
             args.model or detector_config.model, args.registry or detector_config.registry
         )
         detector = _detector(
-            model, detector_config.threads, camera.thresholds.detection_score, detector_config.tiles
+            model,
+            detector_config.threads,
+            camera.thresholds.detection_score,
+            tiles=detector_config.tiles,
+            mirror=detector_config.mirror,
         )
         start_at = datetime.fromisoformat(args.start_at) if args.start_at else DATASET_EPOCH
         if start_at.tzinfo is None:

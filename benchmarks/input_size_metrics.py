@@ -150,7 +150,8 @@ def setting_metrics(
     counts: Counts,
 ) -> tuple[dict[str, Any], Candidate]:
     """The ``metrics.json`` entry of one setting, and the setting as a candidate of the choice."""
-    matches, accuracy = measure(split, measured.predictions, model, threshold)
+    # One view per setting: the sizes are compared on the same work (input_size.py).
+    matches, accuracy = measure(split, measured.predictions, model, threshold, mirror=False)
     classes = dict(accuracy["classes"])
     inference_ms = _median(measured.inference_ms)
     resampled = np.zeros(0)

@@ -101,21 +101,27 @@ def _step(key: str, group: Group, out: Path, *argv: str) -> Step:
 def detector_steps(
     shared: Path, model: str, fp32: str | None, registry: Path, out: Path, options: Options
 ) -> list[Step]:
-    """Accuracy on both val splits (model, then its FP32 parent), accuracy of the model on the
-    extra set's train split (for its hard negatives), robustness to camera changes, sequences
-    and speed."""
+    """Accuracy on both val splits (model, then its FP32 parent) as the edge runs them (the
+    frame and its mirror), the same on hpwren val with the frame alone, accuracy of the model on
+    the extra set's train split (for its hard negatives), robustness to camera changes,
+    sequences and speed."""
     hpwren = shared / "datasets" / "wildfire_smoke_hpwren"
     extra = shared / "datasets" / "wildfire_extra"
     common = ("--registry", str(registry), "--threads", str(options.threads))
 
-    def accuracy(key: str, data: Path, split: str, name: str) -> Step:
+    def accuracy(key: str, data: Path, split: str, name: str, *views: str) -> Step:
         argv = ("--data", str(data / "data.yaml"), "--split", split, "--model", name, *common)
-        return _step(key, "detector", out, "accuracy", *argv)
+        return _step(key, "detector", out, "accuracy", *argv, *views)
 
+    models = ((model, ""), *(((fp32, "_fp32"),) if fp32 else ()))
     steps = [
         accuracy(f"accuracy_{label}{suffix}", data, "val", name)
-        for name, suffix in ((model, ""), *(((fp32, "_fp32"),) if fp32 else ()))
+        for name, suffix in models
         for label, data in (("hpwren", hpwren), ("extra", extra))
+    ]
+    steps += [
+        accuracy(f"accuracy_hpwren{suffix}_single", hpwren, "val", name, "--no-mirror")
+        for name, suffix in models
     ]
     sequences = ("--sequences", str(hpwren / "sequences" / "sequences.csv"))
     speed = ("--images", str(hpwren / "images" / "val"), "--limit", str(options.speed_limit))

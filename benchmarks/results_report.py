@@ -13,6 +13,7 @@ from typing import Any
 from benchmarks.report import fmt, markdown_table
 from benchmarks.results import STATUS_TEXT, BenchRun, StepResult, verdict
 from benchmarks.results_detector import (
+    VAL_ACCURACY,
     accuracy_section,
     negatives_section,
     robustness_section,
@@ -234,7 +235,7 @@ SECTIONS: tuple[tuple[str, Renderer, tuple[str, ...]], ...] = (
     (
         "Per-frame accuracy (val splits)",
         accuracy_section,
-        ("accuracy_hpwren", "accuracy_extra", "accuracy_hpwren_fp32", "accuracy_extra_fp32"),
+        VAL_ACCURACY,
     ),
     (
         "Hard negatives (wildfire_extra)",

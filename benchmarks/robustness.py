@@ -26,7 +26,8 @@ from typing import Any
 import cv2
 import numpy as np
 
-from benchmarks.accuracy import measure, predict_split
+from benchmarks.accuracy import EDGE_MIRRORS, measure, predict_split
+from benchmarks.cli import add_mirror_option
 from benchmarks.dataset import DatasetError, load_split
 from benchmarks.frames import Image, ImageReadError
 from benchmarks.model import DEFAULT_REGISTRY, load_model
@@ -155,6 +156,7 @@ def run_robustness(
     threshold: float | None = None,
     threads: int = 2,
     class_name: str = "smoke",
+    mirror: bool = EDGE_MIRRORS,
 ) -> dict[str, Any]:
     """The ``metrics.json`` document: clean and per-perturbation scores of ``class_name``."""
     model = load_model(model_name, registry)
@@ -164,8 +166,10 @@ def run_robustness(
     operating = model.score_threshold if threshold is None else threshold
 
     def scores(transform: Perturb | None) -> dict[str, Any]:
-        predictions = predict_split(split, model, threads=threads, transform=transform)
-        return _scores(measure(split, predictions, model, operating)[1], class_name)
+        predictions = predict_split(
+            split, model, threads=threads, transform=transform, mirror=mirror
+        )
+        return _scores(measure(split, predictions, model, operating, mirror=mirror)[1], class_name)
 
     clean = scores(None)
     perturbed = {}
@@ -187,6 +191,7 @@ def run_robustness(
         "images": len(split.images),
         "class": class_name,
         "threshold": operating,
+        "views": 2 if mirror else 1,
         "clean": clean,
         "perturbed": perturbed,
         "worst": worst,
@@ -242,6 +247,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="which to run (default: all)",
     )
     parser.add_argument("--out", type=Path, required=True)
+    add_mirror_option(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -254,6 +260,7 @@ def run(args: argparse.Namespace) -> int:
             registry=args.registry,
             threshold=args.threshold,
             threads=args.threads,
+            mirror=args.mirror,
         )
     except (DatasetError, ImageReadError, RegistryError, FileNotFoundError) as error:
         logger.error("bench robustness: %s", error)

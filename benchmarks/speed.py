@@ -33,14 +33,10 @@ from edge.detect.preprocess import InputSize
 
 logger = logging.getLogger(__name__)
 
-PATHS = (
-    "vigifeu_int8",
-    "vigifeu_fp32",
-    "ultralytics_onnx",
-    "ultralytics_onnx_int8",
-    "ultralytics_torch",
-)
-ULTRALYTICS_PATHS = PATHS[2:]
+ULTRALYTICS_PATHS = ("ultralytics_onnx", "ultralytics_onnx_int8", "ultralytics_torch")
+# vigifeu_int8_mirror is how the edge runs by default (the frame and its mirror); the ratio
+# targets compare one pass of each path, the same work.
+PATHS = ("vigifeu_int8", "vigifeu_int8_mirror", "vigifeu_fp32", *ULTRALYTICS_PATHS)
 STAGES = ("decode", "preprocess", "inference", "postprocess")
 CHUNK_FRAMES = 10
 LOAD_TIMEOUT_S = 300.0  # importing torch + ultralytics takes ~3 s; a loaded machine, much more
@@ -244,7 +240,9 @@ def plan_paths(
     """
     size = model_input_size(model.path)
 
-    def spec(name: str, kind: str, path: Path, note: str | None = None) -> PathSpec:
+    def spec(
+        name: str, kind: str, path: Path, note: str | None = None, mirror: bool = False
+    ) -> PathSpec:
         return PathSpec(
             name,
             kind,
@@ -255,9 +253,13 @@ def plan_paths(
             threads,
             config_dir,
             note,
+            mirror,
         )
 
-    specs = [spec("vigifeu_int8", "vigifeu", model.path)]
+    specs = [
+        spec("vigifeu_int8", "vigifeu", model.path),
+        spec("vigifeu_int8_mirror", "vigifeu", model.path, mirror=True),
+    ]
     skipped: dict[str, str] = {}
     if fp32 is not None:
         specs.append(spec("vigifeu_fp32", "vigifeu", fp32.path))
@@ -322,7 +324,8 @@ def run_speed(
         if "stages" in result:
             seconds = result["stages"]["inference"]["p50_ms"] / 1000.0
             ran = InputSize.parse(result.get("input_px") or str(size))
-            result["achieved_gflops_per_s"] = per_px * _pixels(ran) / seconds if per_px else None
+            work = per_px * _pixels(ran) * result.get("views", 1) if per_px else None
+            result["achieved_gflops_per_s"] = work / seconds if work else None
     found = ratios(paths)
     return {
         "paths": paths,

@@ -38,6 +38,7 @@ class PathSpec:
     threads: int
     ultralytics_config_dir: Path
     note: str | None = None  # why this path runs this file, when it is a fallback
+    mirror: bool = False  # vigifeu: also the mirrored frame, the two views averaged
 
 
 class Runner(Protocol):
@@ -59,6 +60,7 @@ class VigifeuRunner:
             threads=spec.threads,
             score_floor=spec.score_threshold,
             iou_threshold=spec.iou_threshold,
+            mirror=spec.mirror,
         )
 
     def run(self, image: Any, index: int) -> dict[str, float]:
@@ -72,7 +74,11 @@ class VigifeuRunner:
         }
 
     def network_input(self, image: Any) -> dict[str, Any]:
-        return {"input_px": str(self._detector.input_size), "imgsz": None}
+        return {
+            "input_px": str(self._detector.input_size),
+            "imgsz": None,
+            "views": self._detector.views,  # model passes per frame
+        }
 
 
 class UltralyticsRunner:

@@ -24,6 +24,8 @@ from edge.detect import DetectorInputError, check_frame
 from edge.detect.postprocess import (
     Candidates,
     decode_candidates,
+    fuse_views,
+    mirrored,
     nms,
     to_detections,
 )
@@ -58,22 +60,28 @@ class DetectorLoadError(RegistryError):
 
 @dataclass(frozen=True, slots=True)
 class _Job:
-    """One image to run: a whole frame or one of its tiles, placed at an offset in the frame."""
+    """One image to run: a whole view of a frame (the frame, or its mirror) or one of its
+    tiles, placed at an offset in that view."""
 
     frame_index: int
+    view_index: int
     image: Image
     offset_x_px: int
     offset_y_px: int
 
 
-def _tiles(frame_index: int, image: Image) -> list[_Job]:
-    height, width = image.shape[:2]
-    tile_w, tile_h = round(width * TILE_FRACTION), round(height * TILE_FRACTION)
-    return [
-        _Job(frame_index, image[y : y + tile_h, x : x + tile_w], x, y)
-        for y in (0, height - tile_h)
-        for x in (0, width - tile_w)
-    ]
+def _jobs(frame_index: int, view_index: int, image: Image, tiles: int) -> list[_Job]:
+    """The whole view, and with ``tiles`` 2 its four corner tiles."""
+    jobs = [_Job(frame_index, view_index, image, 0, 0)]
+    if tiles == 2:
+        height, width = image.shape[:2]
+        tile_w, tile_h = round(width * TILE_FRACTION), round(height * TILE_FRACTION)
+        jobs += [
+            _Job(frame_index, view_index, image[y : y + tile_h, x : x + tile_w], x, y)
+            for y in (0, height - tile_h)
+            for x in (0, width - tile_w)
+        ]
+    return jobs
 
 
 class OnnxDetector:
@@ -88,6 +96,7 @@ class OnnxDetector:
         score_floor: float = 0.1,
         iou_threshold: float = 0.45,
         tiles: int = 1,
+        mirror: bool = False,
     ) -> None:
         if tiles not in (1, 2):
             raise ValueError(f"tiles must be 1 or 2, not {tiles}")
@@ -126,20 +135,28 @@ class OnnxDetector:
         self._score_floor = score_floor
         self._iou_threshold = iou_threshold
         self._tiles = tiles
+        # The mirrored frame is a second view: the model's boxes on both are averaged.
+        self._views = 2 if mirror else 1
         self._warm_up()
         logger.info(
-            "loaded %s %s: input %s, batch %s, %d threads, tiles %d",
+            "loaded %s %s: input %s, batch %s, %d threads, tiles %d, views %d",
             model_info.name,
             model_info.version,
             self.input_size,
             self._static_batch or "dynamic",
             threads,
             tiles,
+            self._views,
         )
 
     @property
     def model_info(self) -> ModelInfo:
         return self._model_info
+
+    @property
+    def views(self) -> int:
+        """1: the frame; 2: the frame and its mirror."""
+        return self._views
 
     def _warm_up(self) -> None:
         # The first run allocates buffers and picks kernels: ~10x slower than the next ones,
@@ -169,12 +186,12 @@ class OnnxDetector:
             return []
         jobs: list[_Job] = []
         for index, frame in enumerate(frames):
-            jobs.append(_Job(index, frame.image, 0, 0))
-            if self._tiles == 2:
-                jobs.extend(_tiles(index, frame.image))
+            jobs += _jobs(index, 0, frame.image, self._tiles)
+            if self._views == 2:
+                jobs += _jobs(index, 1, np.ascontiguousarray(frame.image[:, ::-1]), self._tiles)
         # One batch at a time: memory stays at one input tensor, however many cameras are ready.
         chunk = self._static_batch or MAX_DYNAMIC_BATCH
-        per_frame: list[list[Candidates]] = [[] for _ in frames]
+        per_view: list[list[list[Candidates]]] = [[[] for _ in range(self._views)] for _ in frames]
         spent_s = np.zeros(3)  # preprocess, inference, postprocess
         for start in range(0, len(jobs), chunk):
             batch = jobs[start : start + chunk]
@@ -185,14 +202,13 @@ class OnnxDetector:
             inferred = time.perf_counter()
             for job, output, box in zip(batch, outputs, boxes, strict=True):
                 found = decode_candidates(output, box, score_floor=self._score_floor)
-                per_frame[job.frame_index].append(found.shifted(job.offset_x_px, job.offset_y_px))
+                shifted = found.shifted(job.offset_x_px, job.offset_y_px)
+                per_view[job.frame_index][job.view_index].append(shifted)
             spent_s += (prepared - started, inferred - prepared, time.perf_counter() - inferred)
         started = time.perf_counter()
         detections = [
-            to_detections(
-                nms(Candidates.concat(parts), self._iou_threshold), frame.width_px, frame.height_px
-            )
-            for frame, parts in zip(frames, per_frame, strict=True)
+            to_detections(self._merge(frame, views), frame.width_px, frame.height_px)
+            for frame, views in zip(frames, per_view, strict=True)
         ]
         spent_s[2] += time.perf_counter() - started
         # Stages run batched, so each frame is charged an equal share of each stage.
@@ -202,6 +218,14 @@ class OnnxDetector:
             FrameDetections(frame, found, timings)
             for frame, found in zip(frames, detections, strict=True)
         ]
+
+    def _merge(self, frame: Frame, views: list[list[Candidates]]) -> Candidates:
+        """One frame's boxes: each view's parts (whole and tiles) through NMS, then the
+        mirror's boxes put back in place and averaged with the frame's."""
+        kept = [nms(Candidates.concat(parts), self._iou_threshold) for parts in views]
+        if len(kept) == 1:
+            return kept[0]
+        return fuse_views([kept[0], mirrored(kept[1], frame.width_px)])
 
 
 def open_detector(detector_config: DetectorConfig, score_floor: float) -> OnnxDetector:
@@ -220,6 +244,7 @@ def open_detector(detector_config: DetectorConfig, score_floor: float) -> OnnxDe
         score_floor=score_floor,
         iou_threshold=entry.thresholds.iou,
         tiles=detector_config.tiles,
+        mirror=detector_config.mirror,
     )
     if detector.input_size != entry.input_shape:
         raise DetectorLoadError(

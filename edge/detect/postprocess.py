@@ -25,6 +25,10 @@ MAX_DETECTIONS = 100
 # the 100 survivors; ultralytics caps at 30000 but runs a much faster NMS in torchvision.
 MAX_NMS_CANDIDATES = 300
 
+# Boxes of two views are one object from this overlap on: weighted boxes fusion's IoU, above
+# the NMS IoU (0.45), so that two boxes of one view, which the NMS left apart, never pair.
+FUSION_IOU = 0.55
+
 Floats = npt.NDArray[np.float32]
 Ints = npt.NDArray[np.int32]
 
@@ -115,6 +119,70 @@ def nms(
     index = nms_order(candidates, iou_threshold, max_detections)
     return Candidates(
         candidates.boxes_px[index], candidates.scores[index], candidates.class_ids[index]
+    )
+
+
+def mirrored(candidates: Candidates, width_px: float) -> Candidates:
+    """Boxes found on the left-right mirror of a frame ``width_px`` wide, in the frame's own
+    coordinates."""
+    boxes = candidates.boxes_px.copy()
+    boxes[:, 0] = width_px - candidates.boxes_px[:, 2]
+    boxes[:, 2] = width_px - candidates.boxes_px[:, 0]
+    return Candidates(boxes, candidates.scores, candidates.class_ids)
+
+
+def _iou_with(box: Floats, boxes: Floats) -> Floats:
+    """IoU of one xyxy box with each of ``boxes`` (K, 4)."""
+    top_left = np.maximum(box[:2], boxes[:, :2])
+    bottom_right = np.minimum(box[2:], boxes[:, 2:])
+    intersection = np.prod(np.clip(bottom_right - top_left, 0.0, None), axis=1)
+    union = np.prod(box[2:] - box[:2]) + np.prod(boxes[:, 2:] - boxes[:, :2], axis=1)
+    union -= intersection
+    iou: Floats = np.divide(intersection, union, out=np.zeros_like(intersection), where=union > 0)
+    return iou
+
+
+def fuse_views(views: Sequence[Candidates], max_detections: int = MAX_DETECTIONS) -> Candidates:
+    """The boxes one detector found on several views of a frame, averaged as an ensemble.
+
+    Each view's boxes are NMS survivors, in frame coordinates. From the best score down, a box
+    takes from every other view the unclaimed box of its class that overlaps it most (IoU >=
+    ``FUSION_IOU``); the fused box is their score-weighted mean and its score their sum over the
+    number of views, so a box that only one view sees keeps a share of its score (weighted
+    boxes fusion, Solovyev et al. 2021, with one box per view).
+    """
+    pooled = Candidates.concat(views)
+    view_of = np.concatenate([np.full(len(view), index) for index, view in enumerate(views)])
+    claimed = np.zeros(len(pooled), np.bool_)
+    fused_boxes, fused_scores, fused_classes = [], [], []
+    for seed in np.argsort(-pooled.scores, kind="stable"):
+        if claimed[seed]:
+            continue
+        claimed[seed] = True
+        members = [seed]
+        overlap = _iou_with(pooled.boxes_px[seed], pooled.boxes_px)
+        eligible = (
+            ~claimed
+            & (view_of != view_of[seed])
+            & (pooled.class_ids == pooled.class_ids[seed])
+            & (overlap >= FUSION_IOU)
+        )
+        for view in np.unique(view_of[eligible]):
+            in_view = np.flatnonzero(eligible & (view_of == view))
+            best = in_view[np.argmax(overlap[in_view])]
+            claimed[best] = True
+            members.append(best)
+        weights = pooled.scores[members]
+        fused_boxes.append(weights @ pooled.boxes_px[members] / weights.sum())
+        fused_scores.append(weights.sum() / len(views))
+        fused_classes.append(pooled.class_ids[seed])
+    if not fused_scores:
+        return empty_candidates()
+    order = np.argsort(-np.asarray(fused_scores), kind="stable")[:max_detections]
+    return Candidates(
+        np.asarray(fused_boxes, np.float32)[order],
+        np.asarray(fused_scores, np.float32)[order],
+        np.asarray(fused_classes, np.int32)[order],
     )
 
 

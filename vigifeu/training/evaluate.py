@@ -146,7 +146,8 @@ def _evaluate_all(outcome: ExportOutcome, kind: str, first: Any) -> None:
             "%s operating threshold %.2f (best smoke F1)", kind, outcome.score_thresholds[kind]
         )
     threshold = outcome.score_thresholds[kind]
-    _, document = measure(first.split, first.predictions, first.model, threshold)
+    mirror = first.metrics["views"] == 2
+    _, document = measure(first.split, first.predictions, first.model, threshold, mirror=mirror)
     _store(outcome, kind, gate_set.label, document)
     for val in others:
         _store(outcome, kind, val.label, _evaluate(outcome, kind, val, threshold).metrics)

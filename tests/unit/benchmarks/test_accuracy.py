@@ -34,7 +34,8 @@ def test_the_command_writes_metrics_report_and_plots(
     for name in OUTPUTS[2:]:
         assert cv2.imread(str(out / name)) is not None, name
     metrics = json.loads((out / "metrics.json").read_text())
-    assert set(metrics) == {"images", "classes", "threshold", "negatives", "model"}
+    assert set(metrics) == {"images", "classes", "threshold", "views", "negatives", "model"}
+    assert metrics["views"] == 2  # the frame and its mirror, as the edge runs by default
     assert metrics["images"] == 6
     assert metrics["threshold"] == 0.25  # ultralytics' default for an unregistered file
     smoke = metrics["classes"]["smoke"]

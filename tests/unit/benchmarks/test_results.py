@@ -42,6 +42,8 @@ def test_plan_runs_the_fp32_parent_and_the_extra_train_split() -> None:
         "accuracy_extra",
         "accuracy_hpwren_fp32",
         "accuracy_extra_fp32",
+        "accuracy_hpwren_single",
+        "accuracy_hpwren_fp32_single",
         "accuracy_extra_train",
         "robustness",
         "sequences",
@@ -51,12 +53,17 @@ def test_plan_runs_the_fp32_parent_and_the_extra_train_split() -> None:
     assert [s.key for s in without] == [
         "accuracy_hpwren",
         "accuracy_extra",
+        "accuracy_hpwren_single",
         "accuracy_extra_train",
         "robustness",
         "sequences",
         "speed",
     ]
     assert without[2].command == (
+        "vigifeu bench accuracy --data s/datasets/wildfire_smoke_hpwren/data.yaml --split val "
+        "--model m --registry r.yaml --threads 2 --no-mirror --out o/accuracy_hpwren_single"
+    )
+    assert without[3].command == (
         "vigifeu bench accuracy --data s/datasets/wildfire_extra/data.yaml --split train "
         "--model m --registry r.yaml --threads 2 --out o/accuracy_extra_train"
     )
@@ -316,8 +323,9 @@ def test_all_refreshes_results_from_the_shared_tree(tiny_model: Path, tmp_path: 
     steps = ("accuracy_hpwren", "accuracy_extra_fp32", "accuracy_extra_train", "robustness")
     for key in (*steps, "sequences"):
         assert (tmp_path / "bench" / key / "metrics.json").is_file(), key
-    assert "| hpwren | tiny-int8 | smoke | 5 |" in text
-    assert "| hpwren_fp32 | tiny-fp32 | smoke | 5 |" in text
+    assert "| hpwren | tiny-int8 | frame + mirror | smoke | 5 |" in text
+    assert "| hpwren_single | tiny-int8 | frame | smoke | 5 |" in text
+    assert "| hpwren_fp32 | tiny-fp32 | frame + mirror | smoke | 5 |" in text
     assert "| extra_train |" not in text  # the train split only feeds the negatives section
     assert "INT8 minus FP32 smoke AP50 on hpwren val: +0.00 points" in text
     assert "(target: at most 1 point below): met" in text

@@ -157,6 +157,40 @@ def test_tiles_and_whole_frame_duplicates_are_merged(tiny_model: Path) -> None:
             assert inter / union <= 0.45
 
 
+@pytest.mark.parametrize(
+    ("width", "height", "patch"),
+    [
+        (640, 480, (80, 80, 160, 160)),  # left of centre: its mirror is on the right
+        (320, 320, (200, 40, 240, 80)),  # right of centre
+    ],
+)
+def test_the_mirror_view_puts_its_box_back_in_place(
+    detector: OnnxDetector,
+    tiny_model: Path,
+    width: int,
+    height: int,
+    patch: tuple[int, int, int, int],
+) -> None:
+    mirroring = OnnxDetector(tiny_model, model_info=INFO, threads=1, mirror=True)
+    assert (mirroring.views, detector.views) == (2, 1)
+    frame = frame_with_patch(width, height, patch)
+    [plain], [both] = detector.detect([frame]), mirroring.detect([frame])
+    # A symmetric patch looks the same to the model in both views: the average is that box.
+    assert corners(both) == [pytest.approx(corners(plain)[0], abs=1e-6)]
+    assert both.detections[0].score == pytest.approx(plain.detections[0].score, abs=1e-6)
+
+
+def test_the_mirrors_tiles_put_their_boxes_back_in_place_too(tiny_model: Path) -> None:
+    # Only the tiles see this 96 px patch (see the tiles test above); in the mirror it lies in
+    # the top-right tile, which must be shifted, then mirrored back onto the frame's box.
+    frame = frame_with_patch(1280, 960, (96, 96, 192, 192))
+    tiled = OnnxDetector(tiny_model, model_info=INFO, threads=1, tiles=2)
+    both = OnnxDetector(tiny_model, model_info=INFO, threads=1, tiles=2, mirror=True)
+    [alone], [fused] = tiled.detect([frame]), both.detect([frame])
+    assert corners(fused) == [pytest.approx((0.075, 0.1, 0.15, 0.2), abs=1e-6)]
+    assert fused.detections[0].score == pytest.approx(alone.detections[0].score, abs=1e-6)
+
+
 def test_a_broken_model_file_is_a_clear_error(tmp_path: Path) -> None:
     broken = tmp_path / "broken.onnx"
     broken.write_bytes(b"not a model")
@@ -192,6 +226,16 @@ def test_open_detector_resolves_the_registry_name(tmp_path: Path, tiny_model: Pa
     )
     [found] = detector.detect([frame_with_patch(640, 480, (80, 80, 160, 160))])
     assert len(found.detections) == 1
+
+
+@pytest.mark.parametrize("mirror", [True, False])
+def test_open_detector_runs_the_mirror_view_as_configured(
+    tmp_path: Path, tiny_model: Path, mirror: bool
+) -> None:
+    registry = write_registry(tmp_path, tiny_model)
+    config = DetectorConfig(registry=registry, threads=1, mirror=mirror)
+    assert open_detector(config, 0.2).views == (2 if mirror else 1)
+    assert DetectorConfig().mirror  # the edge's default
 
 
 @pytest.mark.parametrize(

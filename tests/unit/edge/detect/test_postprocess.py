@@ -3,7 +3,16 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from edge.detect.postprocess import MAX_DETECTIONS, decode, nms_detections
+from edge.detect.postprocess import (
+    FUSION_IOU,
+    MAX_DETECTIONS,
+    Candidates,
+    decode,
+    empty_candidates,
+    fuse_views,
+    mirrored,
+    nms_detections,
+)
 from edge.detect.preprocess import fit
 from edge.messages import Detection, DetectionClass
 
@@ -79,3 +88,53 @@ def test_nms_on_normalised_detections_merges_duplicates_only() -> None:
     fire_same_place = Detection(0.10, 0.10, 0.20, 0.20, 0.4, FIRE)
     kept = nms_detections([duplicate, elsewhere, best, fire_same_place], iou_threshold=0.45)
     assert kept == (best, elsewhere, fire_same_place)
+
+
+def candidates(rows: list[tuple[float, float, float, float, float, int]]) -> Candidates:
+    """From rows of (x0, y0, x1, y1, score, class id) in frame pixels."""
+    array = np.array(rows, np.float32).reshape(-1, 6)
+    return Candidates(array[:, :4], array[:, 4], array[:, 5].astype(np.int32))
+
+
+def test_a_mirrors_boxes_are_put_back_where_they_are_in_the_frame() -> None:
+    found = mirrored(candidates([(0, 10, 40, 50, 0.9, 0)]), width_px=640)
+    assert found.boxes_px.tolist() == [[600, 10, 640, 50]]
+    assert mirrored(found, width_px=640).boxes_px.tolist() == [[0, 10, 40, 50]]
+
+
+def test_views_are_averaged_box_by_box() -> None:
+    frame_view = candidates(
+        [
+            (100, 100, 200, 200, 0.8, 0),  # seen in both views...
+            (400, 50, 450, 90, 0.6, 0),  # ...only in this one
+            (100, 100, 200, 200, 0.5, 1),  # same place, another class: not fused with smoke
+        ]
+    )
+    mirror_view = candidates([(110, 100, 210, 200, 0.4, 0), (300, 300, 340, 340, 0.2, 1)])
+    fused = fuse_views([frame_view, mirror_view])
+    rows = [
+        (*(round(value, 3) for value in box), round(float(score), 4), int(class_id))
+        for box, score, class_id in zip(
+            fused.boxes_px.tolist(), fused.scores, fused.class_ids, strict=True
+        )
+    ]
+    assert rows == [
+        # the score-weighted mean of the two boxes (0.8 and 0.4) and the mean of their scores
+        (103.333, 100, 203.333, 200, 0.6, 0),
+        (400, 50, 450, 90, 0.3, 0),  # one view of two: half its score
+        (100, 100, 200, 200, 0.25, 1),
+        (300, 300, 340, 340, 0.1, 1),
+    ]
+
+
+def test_a_box_takes_at_most_the_best_overlapping_box_of_each_other_view() -> None:
+    frame_view = candidates([(0, 0, 100, 100, 0.9, 0)])
+    # IoU 0.9 and 0.5 with it: the first pairs; the second (under FUSION_IOU) stays its own box.
+    mirror_view = candidates([(0, 0, 100, 90, 0.3, 0), (0, 0, 100, 50, 0.7, 0)])
+    fused = fuse_views([frame_view, mirror_view])
+    assert [round(float(score), 4) for score in fused.scores] == [0.6, 0.35]
+    assert FUSION_IOU > 0.5
+
+
+def test_fusing_nothing_gives_nothing() -> None:
+    assert len(fuse_views([empty_candidates(), empty_candidates()])) == 0
