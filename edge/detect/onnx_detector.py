@@ -2,7 +2,9 @@
 
 Frames of several cameras that are ready together go through one ``session.run`` when the model's
 batch dimension allows it; a static batch-1 model (the usual export, measured faster than a
-dynamic one at 640 in research/toolchain.md) runs them one after the other.
+dynamic one at 640 in research/toolchain.md) runs them one after the other. With ``mirror`` the
+left-right mirror of each frame is run too, and the boxes of both views are averaged
+(``postprocess.fuse_views``).
 """
 
 from __future__ import annotations
