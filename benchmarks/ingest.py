@@ -18,6 +18,8 @@ frame and a crop snapshot of the sizes the edge measured (45 kB and 15 kB), as r
 
 Measured, in this order on one broker:
 
+0. a raw run, not counted: a fresh broker's first run was 20-40 % slower than the next
+   (8 benchmark runs, 2026-11-30), and counting it flattered central's ratio;
 1. raw: ``mosquitto_sub -C N`` receives what one ``mosquitto_pub -l`` per camera publishes
    (QoS 1 both ways): Mosquitto's own C clients, the ceiling of the broker on this machine.
    Raw runs use topics outside central's subscription, so central never takes a share;
@@ -617,6 +619,7 @@ def run(args: argparse.Namespace) -> int:
         broker, port = _start_broker(workdir)
         centrals: list[subprocess.Popen[bytes]] = []
         try:
+            raw_rate(workload, port, broker, workdir)  # warm-up (step 0 above)
             raw_before = raw_rate(workload, port, broker, workdir)
             database_url = args.db or f"sqlite:///{workdir / 'central.sqlite3'}"
             http_ports = []
