@@ -11,8 +11,10 @@ re-makes ``averaged.pt`` from a finished run.
 from __future__ import annotations
 
 import argparse
+import importlib.metadata
 import json
 import logging
+import platform
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -48,6 +50,43 @@ def build_init_checkpoint(recipe: Recipe, coco_checkpoint: Path, out: Path) -> d
         )
     torch.save({"model": model, "train_args": {}, "date": None, "version": "vigifeu-init"}, out)
     return report
+
+
+# What decides the weights besides the recipe and the data: the shipped command, rerun on a new
+# machine after a fresh install, gave other weights, and nothing said what had changed
+# (models/README.md).
+RECORDED_PACKAGES = (
+    "torch",
+    "torchvision",
+    "ultralytics",
+    "numpy",
+    "opencv-python-headless",
+    "pillow",
+    "onnx",
+    "onnxruntime",
+)
+
+
+def environment() -> dict[str, Any]:
+    """Library versions, Python, CPU and torch threads of this run (recorded in run.json)."""
+    from ultralytics.utils import NUM_THREADS
+
+    from benchmarks.speed import cpu_name
+
+    versions: dict[str, str | None] = {}
+    for package in RECORDED_PACKAGES:
+        try:
+            versions[package] = importlib.metadata.version(package)
+        except importlib.metadata.PackageNotFoundError:
+            versions[package] = None
+    return {
+        "packages": versions,
+        "python": platform.python_version(),
+        "machine": platform.machine(),
+        "cpu": cpu_name(),
+        # ultralytics sets torch to this many threads for CPU training: cpu_count - 1, max 8
+        "torch_threads": NUM_THREADS,
+    }
 
 
 def _train_arguments(
@@ -137,6 +176,7 @@ def train(
                     "extra": str(extra) if extra else None,
                     "device": device,
                     "transfer": transfer,
+                    "environment": environment(),
                 },
                 indent=2,
             )
