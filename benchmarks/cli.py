@@ -1,10 +1,10 @@
-"""``vigifeu bench ...``: accuracy, sequences, speed, video, all; geo, ingest, input-size,
-robustness and edge-footprint live in their modules.
+"""``vigifeu bench ...``: accuracy, sequences, speed, video, all; compare, geo, ingest,
+input-size, robustness and edge-footprint live in their modules.
 
 Heavy imports (onnxruntime, matplotlib, ultralytics) happen inside the chosen command only.
-``geo``, ``ingest``, ``input-size``, ``robustness`` and ``edge-footprint`` are parsed by their
-own modules, imported when chosen: their sub-parser takes the rest of the command line verbatim
-(``prefix_chars`` that no option uses). The first four expose ``add_arguments``/``run``;
+``compare``, ``geo``, ``ingest``, ``input-size``, ``robustness`` and ``edge-footprint`` are parsed
+by their own modules, imported when chosen: their sub-parser takes the rest of the command line
+verbatim (``prefix_chars`` that no option uses). The first five expose ``add_arguments``/``run``;
 ``edge-footprint`` is a script with ``main(argv)``.
 """
 
@@ -25,6 +25,7 @@ logger = logging.getLogger(__name__)
 
 DELEGATED = {
     "geo": ("benchmarks.geo", "geolocation accuracy of the located alerts"),
+    "compare": ("benchmarks.compare", "models' AP50 apart beyond the val set's noise?"),
     "ingest": ("benchmarks.ingest", "central ingest throughput and latency"),
     "input-size": ("benchmarks.input_size", "accuracy per millisecond of a checkpoint per size"),
     "robustness": ("benchmarks.robustness", "accuracy when the camera changes (noise, blur, ...)"),

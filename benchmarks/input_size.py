@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.accuracy import AP_SCORE_FLOOR, DEFAULT_THREADS, to_image_boxes
+from benchmarks.bootstrap import resample_counts
 from benchmarks.dataset import DatasetError, DatasetSplit, load_split
 from benchmarks.frames import ImageReadError, make_frame, read_image, with_progress
 from benchmarks.input_size_metrics import (
@@ -31,7 +32,6 @@ from benchmarks.input_size_metrics import (
     Measured,
     Setting,
     decide,
-    resample_counts,
     setting_metrics,
 )
 from benchmarks.metrics import ImageBoxes

@@ -17,20 +17,22 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-import numpy.typing as npt
 
 from benchmarks.accuracy import measure
+from benchmarks.bootstrap import (
+    LOWER_PERCENTILE,
+    Counts,
+    interval95,
+    resampled_ap50,
+    truths_per_image,
+)
 from benchmarks.dataset import DatasetSplit
-from benchmarks.metrics import ClassMatches, Floats, ImageBoxes, average_precision
+from benchmarks.metrics import ClassMatches, Floats, ImageBoxes
 from benchmarks.model import BenchModel
 
 TOLERANCE_AP50 = 0.01  # one AP50 point
-BOOTSTRAP_ROUNDS = 1000
-BOOTSTRAP_SEED = 0
-LOWER_PERCENTILE = 2.5  # of a two-sided 95% interval
 # Research notes (smoke-detection-methods.md §2.4): judge the resolution on small plumes apart.
 SMALL_BOX_MAX_AREA = 0.01  # fraction of the frame
-Counts = npt.NDArray[np.int64]
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,29 +62,6 @@ class Candidate:
     ap50: float | None
     cost_ms: float
     ap50_resampled: Floats = field(default_factory=lambda: np.zeros(0))  # one per round
-
-
-def resample_counts(
-    images: int, rounds: int = BOOTSTRAP_ROUNDS, seed: int = BOOTSTRAP_SEED
-) -> Counts:
-    """(rounds, images): how many times each image is drawn in each bootstrap round."""
-    rng = np.random.default_rng(seed)
-    counts: Counts = rng.multinomial(images, np.full(images, 1.0 / images), size=rounds)
-    return counts
-
-
-def resampled_ap50(matches: ClassMatches, truths_per_image: Counts, counts: Counts) -> Floats:
-    """AP50 of the class in each bootstrap round (NaN in a round that drew none of its boxes).
-
-    An image drawn k times contributes its ranked detections and its boxes k times; repeating
-    each detection in place keeps the ranking by score."""
-    results = np.full(len(counts), np.nan)
-    for round_index, drawn in enumerate(counts):
-        boxes = int(drawn @ truths_per_image)
-        if boxes:
-            repeated = np.repeat(matches.matched[0], drawn[matches.image_index])
-            results[round_index] = average_precision(repeated, boxes)
-    return results
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,19 +136,12 @@ def setting_metrics(
     resampled = np.zeros(0)
     if "smoke" in split.class_names:
         smoke_matches = matches[split.class_names.index("smoke")]
-        truths = np.array(
-            [int((i.truth.class_ids == smoke_matches.class_id).sum()) for i in split.images]
-        )
+        truths = truths_per_image(split, smoke_matches.class_id)
         resampled = resampled_ap50(smoke_matches, truths, counts)
         small_boxes, small_recall = small_box_recall(split, smoke_matches, threshold)
-        finite = resampled[np.isfinite(resampled)]
-        interval = (
-            np.percentile(finite, [LOWER_PERCENTILE, 100 - LOWER_PERCENTILE]).tolist()
-            if len(finite)
-            else None
-        )
+        interval = interval95(resampled)
         classes["smoke"] = classes["smoke"] | {
-            "ap50_ci95": interval,
+            "ap50_ci95": list(interval) if interval else None,
             "small_boxes": small_boxes,
             "small_recall": small_recall,
         }

@@ -38,13 +38,20 @@ def rounded(value: Any, digits: int = DIGITS) -> Any:
 
 
 def delegated_command_line(name: str, args: argparse.Namespace) -> str:
-    """``vigifeu bench NAME ...`` with every option of ``args`` spelled out, as typed again."""
+    """``vigifeu bench NAME ...`` with every option of ``args`` spelled out, as typed again.
+
+    Booleans are the ``--flag`` / ``--no-flag`` pairs of ``BooleanOptionalAction``."""
     parts = [f"vigifeu bench {name}"]
     for dest, value in vars(args).items():
+        option = f"--{dest.replace('_', '-')}"
         if value is None:
             continue
-        shown = " ".join(str(v) for v in value) if isinstance(value, list) else str(value)
-        parts.append(f"--{dest.replace('_', '-')} {shown}")
+        if isinstance(value, bool):
+            parts.append(option if value else f"--no-{option[2:]}")
+        elif isinstance(value, list):
+            parts.append(f"{option} {' '.join(str(v) for v in value)}")
+        else:
+            parts.append(f"{option} {value}")
     return " ".join(parts)
 
 

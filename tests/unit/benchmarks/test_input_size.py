@@ -10,9 +10,8 @@ import numpy as np
 import pytest
 
 from benchmarks.input_size import InputSizeError, Setting, operating_point, settings_of
-from benchmarks.input_size_metrics import Candidate, decide, resample_counts, resampled_ap50
+from benchmarks.input_size_metrics import Candidate, decide
 from benchmarks.input_size_report import frame_sizes_text
-from benchmarks.metrics import ImageBoxes, average_precision, match_class
 from tests.unit.benchmarks.synthetic import write_registry
 from vigifeu.cli import main
 
@@ -68,22 +67,6 @@ def test_a_bigger_input_must_be_ahead_beyond_the_noise_to_win() -> None:
         resampled("800", 0.595, 160, [0.52, 0.575, 0.595, 0.625, 0.67]),
     ]
     assert decide(clear).choice == "800"
-
-
-def test_resampled_ap50_repeats_the_drawn_images() -> None:
-    box, elsewhere = [0.1, 0.1, 0.3, 0.3], [0.6, 0.6, 0.8, 0.8]
-    truths = [ImageBoxes.build([box], [0]), ImageBoxes.build([box], [0])]
-    # Image 0: the plume found at 0.9. Image 1: a false alarm at 0.8, the plume missed.
-    predictions = [ImageBoxes.build([box], [0], [0.9]), ImageBoxes.build([elsewhere], [0], [0.8])]
-    matches = match_class(truths, predictions, 0)
-    counts = np.array([[1, 1], [2, 0], [0, 2]])
-    rounds = resampled_ap50(matches, np.array([1, 1]), counts)
-    both = average_precision(matches.matched[0], 2)
-    assert rounds.tolist() == pytest.approx([both, 1.0, 0.0])
-    drawn = resample_counts(7, rounds=50, seed=3)
-    assert drawn.shape == (50, 7)
-    assert (drawn.sum(axis=1) == 7).all()
-    assert (drawn == resample_counts(7, rounds=50, seed=3)).all()
 
 
 def test_settings_are_sorted_and_tiles_go_to_the_smallest_size() -> None:
