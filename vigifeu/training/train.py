@@ -220,7 +220,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--recipe",
         type=Path,
-        default=Path("models/recipes/smoke-fire-v5.yaml"),
+        default=Path("models/recipes/smoke-fire-v6.yaml"),
         help="training recipe (default: the shipped model's)",
     )
     parser.add_argument(
@@ -237,7 +237,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="YOLO dataset of fire images and hard negatives (optional)",
     )
-    parser.add_argument("--run-dir", type=Path, default=Path("runs/train/smoke-fire-v5"))
+    parser.add_argument("--run-dir", type=Path, default=Path("runs/train/smoke-fire-v6"))
     parser.add_argument("--device", default="cpu", help="cpu, or a CUDA index such as 0")
     parser.add_argument("--coco-checkpoint", type=Path, default=DEFAULT_COCO_CHECKPOINT)
     parser.add_argument("--epochs", type=int, default=None, help="override the recipe (tests)")

@@ -4,7 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from edge.config import ConfigError, load_config
+from edge.config import ConfigError, Thresholds, load_config
+from edge.detect.registry import load_registry
 from tests.support.services import REPO_ROOT
 from vigifeu.cli import main
 
@@ -25,6 +26,20 @@ def test_every_shipped_config_is_valid(path: Path) -> None:
     config = load_config(path, ENV)
     assert config.cameras
     assert main(["check-config", "--placeholder-env", str(path)]) == 0
+
+
+@pytest.mark.parametrize("path", SITE_FILES, ids=lambda p: p.name)
+def test_shipped_thresholds_follow_the_model_they_name(path: Path) -> None:
+    """A camera's detection and confirmation scores are its model's registered operating point:
+    publishing a new default model with another operating score must update the sites too."""
+    config = load_config(path, ENV)
+    entry = load_registry(REPO_ROOT / "models" / "registry.yaml").get(config.detector.model)
+    for camera in config.cameras:
+        expected = Thresholds.at_operating_point(
+            entry.thresholds.score, camera.thresholds.window_frames
+        )
+        assert camera.thresholds.detection_score == pytest.approx(expected.detection_score)
+        assert camera.thresholds.confirm_score == pytest.approx(expected.confirm_score)
 
 
 def test_credentials_are_substituted_and_never_shown() -> None:
