@@ -125,6 +125,11 @@ def render_card(
     )
     gate = outcome.gate
     latency = outcome.latency
+    score_origin = (
+        "this model's best smoke F1 on the gate set, grid from 0.01"
+        if plan.score_threshold is None
+        else "given at export: --score-threshold"
+    )
     lines = [
         f"# Model card: {entry.name} ({entry.version})",
         "",
@@ -135,7 +140,7 @@ def render_card(
         f"| input / output | `images` 1x3x{size.height_px}x{size.width_px} (N x C x H x W) RGB 0..1, letterboxed (grey 114); `output0` (1, 6, N): cx, cy, w, h (input px), smoke, fire |",
         f"| parent | `{entry.parent}` |",
         "| classes | 0 smoke, 1 fire |",
-        f"| operating thresholds | score {entry.thresholds.score:.2f} (this model's best smoke F1 on the gate set, grid from 0.01, unless given), NMS IoU {entry.thresholds.iou:.2f} |",
+        f"| operating thresholds | score {entry.thresholds.score:.2f} ({score_origin}), NMS IoU {entry.thresholds.iou:.2f} |",
         f"| licence | {entry.licence} |",
         "",
         status_line(provenance, recipe),

@@ -101,7 +101,9 @@ def test_train_export_quantize_publish_and_run_int8(
         int8.metrics["synthetic"]["classes"]["smoke"]["ap50"]
         == outcome["metrics"]["int8"]["synthetic"]["classes"]["smoke"]["ap50"]
     )
-    assert "scratch" in (models / str(int8.card)).read_text()
+    card = (models / str(int8.card)).read_text()
+    assert "scratch" in card
+    assert "best smoke F1 on the gate set" in card  # no --score-threshold was given
     assert (models / "cards" / "ci-tiny-training.png").read_bytes()[:4] == b"\x89PNG"
 
     # Real INT8: QDQ pairs in the backbone, the Detect-head decode left in float.
